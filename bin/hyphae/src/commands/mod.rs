@@ -1,0 +1,2 @@
+pub mod wallet;
+pub mod yuma;

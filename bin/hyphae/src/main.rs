@@ -1,0 +1,53 @@
+//! `hyphae`: the one binary. Wallet, Yuma, and (as later issues land) chain, node and localnet
+//! commands, each in its own file under `commands/`.
+//!
+//! Exit codes: 0 success, 1 a user error (bad input, wrong password, missing file),
+//! 2 an internal error.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+use output::OutputFormat;
+
+/// hyphae: a decentralized machine-learning network.
+#[derive(Debug, Parser)]
+#[command(name = "hyphae", version, about, propagate_version = true)]
+struct Cli {
+    /// How results are printed: human text, or JSON with a stable schema.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, env = "HYPHAE_OUTPUT")]
+    output: OutputFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create, import, inspect and use coldkeys and hotkeys (Bittensor-compatible).
+    #[command(subcommand)]
+    Wallet(commands::wallet::WalletCommand),
+    /// Run Yuma Consensus epochs offline: check the chain's numbers or try a weight policy.
+    #[command(subcommand)]
+    Yuma(commands::yuma::YumaCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Wallet(cmd) => cmd.run(cli.output),
+        Command::Yuma(cmd) => cmd.run(cli.output),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => output::report_error(&err, cli.output),
+    }
+}
+
+/// Logs go to stderr so stdout stays clean for `--output json`.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HYPHAE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
