@@ -44,8 +44,9 @@ fn checksum(prefix_and_key: &[u8]) -> [u8; 2] {
     let mut hasher = Blake2b512::new();
     hasher.update(SS58_PREFIX);
     hasher.update(prefix_and_key);
-    let digest = hasher.finalize();
-    [digest[0], digest[1]]
+    let digest: [u8; 64] = hasher.finalize().into();
+    let [first, second, ..] = digest;
+    [first, second]
 }
 
 impl AccountId {
@@ -66,7 +67,9 @@ impl AccountId {
 
     /// Parses an SS58 (format 42) address, checking length, prefix and checksum.
     pub fn from_ss58(address: &str) -> Result<Self, Ss58Error> {
-        let raw = bs58::decode(address).into_vec().map_err(|_| Ss58Error::BadBase58)?;
+        let raw = bs58::decode(address)
+            .into_vec()
+            .map_err(|_| Ss58Error::BadBase58)?;
         let decoded: &[u8; SS58_DECODED_LEN] = raw
             .as_slice()
             .try_into()
@@ -74,7 +77,9 @@ impl AccountId {
         let (body, sum) = decoded.split_at(1 + 32);
         let (prefix, key) = body.split_at(1);
         if prefix != [SS58_FORMAT] {
-            return Err(Ss58Error::BadPrefix { prefix: prefix.first().copied().unwrap_or_default() });
+            return Err(Ss58Error::BadPrefix {
+                prefix: prefix.first().copied().unwrap_or_default(),
+            });
         }
         if checksum(body) != sum {
             return Err(Ss58Error::BadChecksum);
@@ -158,7 +163,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_length_and_prefix() {
-        assert_eq!(AccountId::from_ss58(&ALICE_SS58[..40]).unwrap_err(), Ss58Error::BadLength { len: 29 });
+        assert_eq!(
+            AccountId::from_ss58(&ALICE_SS58[..40]).unwrap_err(),
+            Ss58Error::BadLength { len: 29 }
+        );
         assert_eq!(AccountId::from_ss58("0OIl"), Err(Ss58Error::BadBase58));
         // The same key under the Polkadot prefix (0) is refused.
         let mut raw = vec![0u8];
@@ -169,7 +177,10 @@ mod tests {
         let sum = h.finalize();
         raw.extend_from_slice(&sum[..2]);
         let polkadot = bs58::encode(raw).into_string();
-        assert_eq!(AccountId::from_ss58(&polkadot), Err(Ss58Error::BadPrefix { prefix: 0 }));
+        assert_eq!(
+            AccountId::from_ss58(&polkadot),
+            Err(Ss58Error::BadPrefix { prefix: 0 })
+        );
     }
 
     #[test]

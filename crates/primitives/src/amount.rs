@@ -108,18 +108,26 @@ impl FromStr for Rao {
         if whole.is_empty() && frac.is_empty() {
             return Err(ParseRaoError::Empty);
         }
-        if let Some(found) = whole.chars().chain(frac.chars()).find(|c| !c.is_ascii_digit()) {
+        if let Some(found) = whole
+            .chars()
+            .chain(frac.chars())
+            .find(|c| !c.is_ascii_digit())
+        {
             return Err(ParseRaoError::InvalidCharacter { found });
         }
         if frac.len() > TAO_DECIMALS {
-            return Err(ParseRaoError::TooManyDecimals { decimals: frac.len() });
+            return Err(ParseRaoError::TooManyDecimals {
+                decimals: frac.len(),
+            });
         }
         let whole_tao = parse_digits(whole)?;
         let frac_digits = parse_digits(frac)?;
         let pad = TAO_DECIMALS
             .checked_sub(frac.len())
             .and_then(|p| u32::try_from(p).ok())
-            .ok_or(ParseRaoError::TooManyDecimals { decimals: frac.len() })?;
+            .ok_or(ParseRaoError::TooManyDecimals {
+                decimals: frac.len(),
+            })?;
         let frac_rao = 10u64
             .checked_pow(pad)
             .and_then(|scale| frac_digits.checked_mul(scale))
@@ -159,15 +167,30 @@ mod tests {
     fn rejects_bad_amounts() {
         assert_eq!("".parse::<Rao>(), Err(ParseRaoError::Empty));
         assert_eq!(".".parse::<Rao>(), Err(ParseRaoError::Empty));
-        assert_eq!("-1".parse::<Rao>(), Err(ParseRaoError::InvalidCharacter { found: '-' }));
-        assert_eq!("1e9".parse::<Rao>(), Err(ParseRaoError::InvalidCharacter { found: 'e' }));
-        assert_eq!("1.2.3".parse::<Rao>(), Err(ParseRaoError::InvalidCharacter { found: '.' }));
+        assert_eq!(
+            "-1".parse::<Rao>(),
+            Err(ParseRaoError::InvalidCharacter { found: '-' })
+        );
+        assert_eq!(
+            "1e9".parse::<Rao>(),
+            Err(ParseRaoError::InvalidCharacter { found: 'e' })
+        );
+        assert_eq!(
+            "1.2.3".parse::<Rao>(),
+            Err(ParseRaoError::InvalidCharacter { found: '.' })
+        );
         assert_eq!(
             "0.0000000001".parse::<Rao>(),
             Err(ParseRaoError::TooManyDecimals { decimals: 10 })
         );
-        assert_eq!("18446744073.709551616".parse::<Rao>(), Err(ParseRaoError::Overflow));
-        assert_eq!("99999999999999999999".parse::<Rao>(), Err(ParseRaoError::Overflow));
+        assert_eq!(
+            "18446744073.709551616".parse::<Rao>(),
+            Err(ParseRaoError::Overflow)
+        );
+        assert_eq!(
+            "99999999999999999999".parse::<Rao>(),
+            Err(ParseRaoError::Overflow)
+        );
     }
 
     #[test]
