@@ -27,9 +27,6 @@ enum Command {
     /// Create, import, inspect and use coldkeys and hotkeys (Bittensor-compatible).
     #[command(subcommand)]
     Wallet(commands::wallet::WalletCommand),
-    /// Run Yuma Consensus epochs offline: check the chain's numbers or try a weight policy.
-    #[command(subcommand)]
-    Yuma(commands::yuma::YumaCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,7 +34,6 @@ fn main() -> std::process::ExitCode {
     init_tracing();
     let result = match cli.command {
         Command::Wallet(cmd) => cmd.run(cli.output),
-        Command::Yuma(cmd) => cmd.run(cli.output),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -49,5 +45,8 @@ fn main() -> std::process::ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HYPHAE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

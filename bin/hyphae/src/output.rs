@@ -31,7 +31,9 @@ pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 
 /// Print the error chain on stderr (and as JSON on stdout with `--output json`); pick the exit code.
 pub fn report_error(err: &anyhow::Error, format: OutputFormat) -> ExitCode {
-    let is_user = err.chain().any(|cause| cause.downcast_ref::<UserError>().is_some())
+    let is_user = err
+        .chain()
+        .any(|cause| cause.downcast_ref::<UserError>().is_some())
         || err.chain().any(is_user_cause);
     let message = format!("{err:#}");
     if format == OutputFormat::Json {
@@ -49,9 +51,12 @@ pub fn report_error(err: &anyhow::Error, format: OutputFormat) -> ExitCode {
 /// Errors from libraries that are the user's to fix: bad keys, bad files, bad input.
 fn is_user_cause(cause: &(dyn std::error::Error + 'static)) -> bool {
     cause.downcast_ref::<hyphae_keys::KeyError>().is_some()
-        || cause.downcast_ref::<hyphae_primitives::Ss58Error>().is_some()
-        || cause.downcast_ref::<hyphae_primitives::ParseRaoError>().is_some()
+        || cause
+            .downcast_ref::<hyphae_primitives::Ss58Error>()
+            .is_some()
+        || cause
+            .downcast_ref::<hyphae_primitives::ParseRaoError>()
+            .is_some()
         || cause.downcast_ref::<std::io::Error>().is_some()
         || cause.downcast_ref::<serde_json::Error>().is_some()
-        || cause.downcast_ref::<hyphae_yuma::YumaError>().is_some()
 }
