@@ -27,6 +27,9 @@ enum Command {
     /// Create, import, inspect and use coldkeys and hotkeys (Bittensor-compatible).
     #[command(subcommand)]
     Wallet(commands::wallet::WalletCommand),
+    /// Run Yuma Consensus epochs offline: check the chain's numbers or try a weight policy.
+    #[command(subcommand)]
+    Yuma(commands::yuma::YumaCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -34,6 +37,7 @@ fn main() -> std::process::ExitCode {
     init_tracing();
     let result = match cli.command {
         Command::Wallet(cmd) => cmd.run(cli.output),
+        Command::Yuma(cmd) => cmd.run(cli.output),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

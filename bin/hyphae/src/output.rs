@@ -1,6 +1,6 @@
 //! How commands print: text for people, JSON for scripts, and errors mapped to exit codes.
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
 /// The `--output` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,12 +25,23 @@ pub fn user_error(message: impl Into<String>) -> anyhow::Error {
 
 /// Print a serialisable value as JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string(value)?);
+    let text = serde_json::to_string(value)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
     Ok(())
 }
 
 /// Print the error chain on stderr (and as JSON on stdout with `--output json`); pick the exit code.
 pub fn report_error(err: &anyhow::Error, format: OutputFormat) -> ExitCode {
+    // `hyphae … | head` closes stdout early: that is the reader's choice, not a failure.
+    let broken_pipe = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
     let is_user = err
         .chain()
         .any(|cause| cause.downcast_ref::<UserError>().is_some())
@@ -59,4 +70,5 @@ fn is_user_cause(cause: &(dyn std::error::Error + 'static)) -> bool {
             .is_some()
         || cause.downcast_ref::<std::io::Error>().is_some()
         || cause.downcast_ref::<serde_json::Error>().is_some()
+        || cause.downcast_ref::<hyphae_yuma::YumaError>().is_some()
 }

@@ -1,0 +1,109 @@
+//! Why an epoch input (or a simulation scenario) is rejected.
+
+use std::fmt;
+
+/// The largest subnet an epoch accepts.
+///
+/// Uids are u16, and a full weight row of 32 768 entries at 65 535 sums to just under 2³¹, the
+/// largest integer an I32F32 row sum holds: above this the reference's own sums could wrap.
+pub const MAX_NEURONS: usize = 32_768;
+
+/// The largest `bonds_moving_average` (parts per million): above 1 000 000 the EMA weight
+/// `1 - bma/1e6` turns negative and the reference's conversion of it can panic.
+pub const MAX_BONDS_MOVING_AVERAGE: u64 = 1_000_000;
+
+/// Which sparse matrix of the input an error points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matrix {
+    /// A neuron's `weights` row.
+    Weights,
+    /// A neuron's `bonds` row.
+    Bonds,
+}
+
+impl fmt::Display for Matrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Weights => "weights",
+            Self::Bonds => "bonds",
+        })
+    }
+}
+
+/// An input the epoch (or the simulator) refuses, with the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum YumaError {
+    /// More neurons than [`MAX_NEURONS`].
+    #[error("{n} neurons exceed the limit of {max}")]
+    TooManyNeurons {
+        /// Neurons in the input.
+        n: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A row names a uid that is not a neuron of the subnet.
+    #[error("neuron {row}: {matrix} name uid {uid}, but the subnet has {n} neurons")]
+    UidOutOfRange {
+        /// Which row kind.
+        matrix: Matrix,
+        /// The neuron (row) whose entry is at fault.
+        row: usize,
+        /// The offending uid.
+        uid: u16,
+        /// Neurons in the input.
+        n: usize,
+    },
+    /// A row names the same uid twice (the reference's `set_weights` never stores that).
+    #[error("neuron {row}: {matrix} name uid {uid} twice")]
+    DuplicateUid {
+        /// Which row kind.
+        matrix: Matrix,
+        /// The neuron (row) whose entry is at fault.
+        row: usize,
+        /// The repeated uid.
+        uid: u16,
+    },
+    /// `owner_uid` is not a neuron of the subnet.
+    #[error("owner_uid {uid} is out of range for {n} neurons")]
+    OwnerUidOutOfRange {
+        /// The owner uid given.
+        uid: u16,
+        /// Neurons in the input.
+        n: usize,
+    },
+    /// A hyperparameter outside the range the reference accepts.
+    #[error("params.{name} is {value}, above its maximum {max}")]
+    ParamOutOfRange {
+        /// The parameter's field name.
+        name: &'static str,
+        /// The value given.
+        value: u64,
+        /// Its maximum.
+        max: u64,
+    },
+    /// The stake weights add up past I64F64's range (2⁶³ units): no real subnet gets there,
+    /// and the reference's sum would wrap.
+    #[error("the total stake weight exceeds 2^63 units")]
+    StakeOverflow,
+    /// A simulation scenario refers to a neuron it does not define.
+    #[error("scenario: {field} names neuron {uid}, but the scenario has {n} neurons")]
+    ScenarioUidOutOfRange {
+        /// Where the uid appears.
+        field: &'static str,
+        /// The offending uid.
+        uid: u16,
+        /// Neurons in the scenario.
+        n: usize,
+    },
+    /// A simulation scenario whose list lengths disagree.
+    #[error("scenario: {field} has {len} entries, expected {expected}")]
+    ScenarioLengthMismatch {
+        /// The list at fault.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The length it must have.
+        expected: usize,
+    },
+}

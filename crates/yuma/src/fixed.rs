@@ -1,0 +1,498 @@
+//! The reference chain's fixed-point arithmetic, reproduced to the bit.
+//!
+//! Every epoch value is an [`I32F32`]; stake is normalized in [`I64F64`] first and emission
+//! amounts are computed in [`I96F32`]. The `substrate-fixed` 0.6.0 rules apply: multiplication
+//! floors, division truncates toward zero, narrowing floors. The reference uses saturating
+//! operations inside the epoch, so the helpers here do too: that is the specification, not
+//! a shortcut.
+
+use substrate_fixed::types::{I32F32, I64F64, I96F32, U96F32};
+
+/// The epoch's working number: signed 32.32 fixed point.
+pub(crate) type Fx = I32F32;
+
+pub(crate) const ZERO: Fx = Fx::from_bits(0);
+pub(crate) const ONE: Fx = Fx::from_bits(0x1_0000_0000);
+/// 0.5, the sigmoid's midpoint in liquid alpha.
+const HALF: Fx = Fx::from_bits(0x8000_0000);
+/// 65535 as a fixed-point integer: the denominator of every u16 proportion.
+const U16_MAX: Fx = Fx::from_bits(0xFFFF_0000_0000);
+/// `exp_safe` clamps its argument to [-20, 20] before exponentiating.
+const EXP_MIN: Fx = Fx::from_bits(-20 * 0x1_0000_0000);
+const EXP_MAX: Fx = Fx::from_bits(20 * 0x1_0000_0000);
+
+/// `a / b`, or 0 when `b` is 0 or the quotient does not fit (the reference's `safe_div`).
+pub(crate) fn safe_div(a: Fx, b: Fx) -> Fx {
+    a.checked_div(b).unwrap_or(ZERO)
+}
+
+/// `a * b`, floored, clamped to the type's range: the library's `saturating_mul`, computed
+/// directly on the bits (a 128-bit product and an arithmetic shift) so the hot loops inline it.
+#[inline]
+pub(crate) fn mul(a: Fx, b: Fx) -> Fx {
+    let product = i128::from(a.to_bits()).wrapping_mul(i128::from(b.to_bits())) >> 32_u32;
+    Fx::from_bits(i64::try_from(product).unwrap_or(if product < 0 { i64::MIN } else { i64::MAX }))
+}
+
+/// A divisor prepared for many exact `safe_div`s by the same value.
+///
+/// A fixed-point quotient is a 96-by-64-bit integer division, which the library does as a
+/// generic 128-bit division (tens of nanoseconds). Normalizing a row or column divides many
+/// numerators by one sum, so this precomputes a reciprocal once and then divides with
+/// multiplications: Möller and Granlund's 2-by-1 division by an invariant integer
+/// ("Improved division by invariant integers", IEEE Trans. Computers 60(2), 2011, alg. 4).
+/// The quotient is exact, truncated like the library's; numerators or divisors below zero
+/// take the library's path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Divisor {
+    divisor: Fx,
+    /// The divisor shifted so its top bit is set, and that shift.
+    normalized: u64,
+    shift: u32,
+    /// `floor((2^128 - 1) / normalized) - 2^64`.
+    reciprocal: u64,
+}
+
+impl Divisor {
+    pub(crate) fn new(divisor: Fx) -> Self {
+        let bits = u64::try_from(divisor.to_bits()).unwrap_or(0);
+        let shift = bits.leading_zeros();
+        let normalized = bits.checked_shl(shift).unwrap_or(0);
+        let reciprocal = u128::MAX
+            .checked_div(u128::from(normalized))
+            .map_or(0, |r| {
+                u64::try_from(r.wrapping_sub(1 << 64_u32)).unwrap_or(0)
+            });
+        Self {
+            divisor,
+            normalized,
+            shift,
+            reciprocal,
+        }
+    }
+
+    /// `safe_div(numerator, divisor)`, bit for bit.
+    #[inline]
+    pub(crate) fn divide(&self, numerator: Fx) -> Fx {
+        let Ok(a) = u64::try_from(numerator.to_bits()) else {
+            return safe_div(numerator, self.divisor);
+        };
+        if self.normalized == 0 {
+            return safe_div(numerator, self.divisor);
+        }
+        // N = a * 2^32 as the 128-bit (high, low), then both shifted like the divisor.
+        let wide = u128::from(a) << 32_u32;
+        let high = u64::try_from(wide >> 64_u32).unwrap_or(u64::MAX);
+        if high >= self.divisor_bits() {
+            return ZERO; // The quotient needs 64 bits or more: an overflow, so 0.
+        }
+        let shifted = wide << self.shift;
+        let (u1, u0) = (
+            u64::try_from(shifted >> 64_u32).unwrap_or(0),
+            shifted as u64,
+        );
+        let quotient = self.divide_normalized(u1, u0);
+        i64::try_from(quotient).map_or(ZERO, Fx::from_bits)
+    }
+
+    fn divisor_bits(&self) -> u64 {
+        self.normalized >> self.shift
+    }
+
+    /// Quotient of `(u1, u0) / normalized`, given `u1 < normalized`.
+    #[inline]
+    fn divide_normalized(&self, u1: u64, u0: u64) -> u64 {
+        let d = self.normalized;
+        let product = u128::from(self.reciprocal).wrapping_mul(u128::from(u1));
+        let sum = product.wrapping_add((u128::from(u1.wrapping_add(1)) << 64_u32) | u128::from(u0));
+        let mut q1 = (sum >> 64_u32) as u64;
+        let q0 = sum as u64;
+        let mut r = u0.wrapping_sub(q1.wrapping_mul(d));
+        if r > q0 {
+            q1 = q1.wrapping_sub(1);
+            r = r.wrapping_add(d);
+        }
+        if r >= d {
+            q1 = q1.wrapping_add(1);
+        }
+        q1
+    }
+}
+
+/// The raw u16 as a fixed-point integer (weights and classic bonds are read this way).
+pub(crate) fn u16_to_fixed(x: u16) -> Fx {
+    Fx::from_num(x)
+}
+
+/// `x / 65535`, truncated: a stored u16 proportion read back as a fraction.
+pub(crate) fn u16_proportion(x: u16) -> Fx {
+    safe_div(u16_to_fixed(x), U16_MAX)
+}
+
+/// The storage form of a proportion: `floor(x * 65535)`, clamped to [0, 65535].
+pub(crate) fn fixed_proportion_to_u16(x: Fx) -> u16 {
+    mul(x, U16_MAX).saturating_to_num::<u16>()
+}
+
+/// Sum without wrapping. Every sum the epoch takes is of values far below the type's range
+/// (input validation bounds n and the stake total), so this equals the reference's plain sum.
+pub(crate) fn sum(values: impl IntoIterator<Item = Fx>) -> Fx {
+    values.into_iter().fold(ZERO, Fx::saturating_add)
+}
+
+/// Divide every element by the exact sum; an all-zero vector is left as it is.
+pub(crate) fn normalize(values: &mut [Fx]) {
+    let total = sum(values.iter().copied());
+    normalize_using_sum(values, total);
+}
+
+/// Divide every element by `total`, unless `total` is 0.
+pub(crate) fn normalize_using_sum(values: &mut [Fx], total: Fx) {
+    if total == ZERO {
+        return;
+    }
+    let divisor = Divisor::new(total);
+    for value in values.iter_mut() {
+        *value = divisor.divide(*value);
+    }
+}
+
+/// The reference's `kappa`, `bonds_penalty`, `alpha_low`, ... : a u16 hyperparameter over 65535.
+pub(crate) fn u16_param(x: u16) -> Fx {
+    u16_proportion(x)
+}
+
+/// `1 - bonds_moving_average / 1e6`, computed in I64F64 and narrowed as the reference does.
+pub(crate) fn ema_alpha(bonds_moving_average: u64) -> Fx {
+    let average = I64F64::saturating_from_num(bonds_moving_average)
+        .checked_div(I64F64::from_num(1_000_000))
+        .unwrap_or(I64F64::from_bits(0));
+    ONE.saturating_sub(Fx::saturating_from_num(average))
+}
+
+/// `TaoWeight` as the fraction `raw / u64::MAX`, via U96F32 as the reference computes it.
+pub(crate) fn tao_weight(raw: u64) -> I64F64 {
+    let weight = U96F32::saturating_from_num(raw)
+        .checked_div(U96F32::saturating_from_num(u64::MAX))
+        .unwrap_or(U96F32::from_bits(0));
+    I64F64::saturating_from_num(weight)
+}
+
+/// The stake weight `alpha + tao * tao_weight` in I64F64.
+pub(crate) fn total_stake(alpha: u64, tao: u64, tao_weight: I64F64) -> I64F64 {
+    I64F64::saturating_from_num(alpha)
+        .saturating_add(I64F64::saturating_from_num(tao).saturating_mul(tao_weight))
+}
+
+/// `floor(x * emission)` in I96F32, the rao amount for a normalized share.
+pub(crate) fn share_of(x: Fx, emission_rao: u64) -> u64 {
+    I96F32::saturating_from_num(x)
+        .saturating_mul(I96F32::saturating_from_num(emission_rao))
+        .saturating_to_num::<u64>()
+}
+
+/// `value` clamped to `[low, high]` in the reference's order (min first, then max).
+pub(crate) fn clamp(value: Fx, low: Fx, high: Fx) -> Fx {
+    value.min(high).max(low)
+}
+
+/// The liquid-alpha hyperparameters, converted once per epoch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AlphaSigmoid {
+    low: Fx,
+    high: Fx,
+    /// `steepness / -100`, the sigmoid's slope.
+    slope: Fx,
+    /// The alpha for a difference of 0.
+    at_zero: Fx,
+}
+
+impl AlphaSigmoid {
+    pub(crate) fn new(alpha_low: u16, alpha_high: u16, steepness: i16) -> Self {
+        let slope = Fx::from_num(steepness).saturating_div(Fx::from_num(-100));
+        let mut sigmoid = Self {
+            low: u16_param(alpha_low),
+            high: u16_param(alpha_high),
+            slope,
+            at_zero: ZERO,
+        };
+        sigmoid.at_zero = sigmoid.alpha_of_diff(ZERO);
+        sigmoid
+    }
+
+    /// The per-pair EMA coefficient: near `low` while a validator tracks consensus, rising
+    /// toward `high` as its weight leaves consensus (buying) or falls below its bond (selling).
+    #[cfg(test)]
+    pub(crate) fn alpha(&self, consensus: Fx, weight: Fx, bond: Fx) -> Fx {
+        self.alpha_of_diff(Self::diff(consensus, weight, bond))
+    }
+
+    /// [`Self::alpha`], with the most common case answered from a precomputed value: a weight at
+    /// or below consensus (and not below its bond) has difference 0.
+    #[inline]
+    pub(crate) fn alpha_cached(&self, consensus: Fx, weight: Fx, bond: Fx) -> Fx {
+        let diff = Self::diff(consensus, weight, bond);
+        if diff == ZERO {
+            self.at_zero
+        } else {
+            self.alpha_of_diff(diff)
+        }
+    }
+
+    fn diff(consensus: Fx, weight: Fx, bond: Fx) -> Fx {
+        if weight >= bond {
+            clamp(weight.saturating_sub(consensus), ZERO, ONE)
+        } else {
+            clamp(bond.saturating_sub(weight), ZERO, ONE)
+        }
+    }
+
+    fn alpha_of_diff(&self, diff: Fx) -> Fx {
+        let exponent = mul(self.slope, diff.saturating_sub(HALF));
+        let denominator = ONE.saturating_add(exp_safe(exponent));
+        // 1 / (1 + e) with e ≥ 0 is at most 1: the native reciprocal gives the library's bits.
+        let sigmoid = u64::try_from(denominator.to_bits())
+            .ok()
+            .and_then(reciprocal_2_64)
+            .and_then(|bits| i64::try_from(bits).ok())
+            .map_or_else(|| ONE.saturating_div(denominator), Fx::from_bits);
+        let alpha = self
+            .low
+            .saturating_add(mul(sigmoid, self.high.saturating_sub(self.low)));
+        clamp(alpha, self.low, self.high)
+    }
+}
+
+/// `exp` with the argument clamped to [-20, 20]; an overflow gives 0 below zero, MAX above.
+pub(crate) fn exp_safe(x: Fx) -> Fx {
+    let clamped = if x < EXP_MIN {
+        EXP_MIN
+    } else if EXP_MAX < x {
+        EXP_MAX
+    } else {
+        x
+    };
+    match exp(clamped) {
+        Some(value) => value,
+        None if clamped <= ZERO => ZERO,
+        None => Fx::max_value(),
+    }
+}
+
+/// `substrate_fixed::transcendental::exp` for I32F32, reproduced on raw integers.
+///
+/// The library sums the Taylor series to its 31st term with checked fixed-point operations
+/// and inverts the result for negative arguments. Liquid alpha calls it once per bond
+/// entry, and the generic library version costs microseconds, so the same steps run here on
+/// the bits: a product floors (an arithmetic shift), a quotient by the term index truncates
+/// (the indices are constants, so the compiler divides by multiplying), and the sum stops
+/// once a term reaches 0 because every later term is then 0 too. Arguments 0 and 1 take the
+/// library's own special cases.
+fn exp(x: Fx) -> Option<Fx> {
+    if x == ZERO || x == ONE {
+        return substrate_fixed::transcendental::exp::<Fx, Fx>(x).ok();
+    }
+    let operand = x.checked_abs()?.to_bits();
+    let result = taylor_sum(operand)?;
+    if x < ZERO {
+        Some(Fx::from_bits(
+            i64::try_from(reciprocal_2_64(u64::try_from(result).ok()?)?).ok()?,
+        ))
+    } else {
+        Some(Fx::from_bits(result))
+    }
+}
+
+/// `1 + x + x²/2! + …` up to the 31st term, each term floored and truncated as the library
+/// computes it; `None` where a checked step would overflow.
+#[inline]
+fn taylor_sum(operand: i64) -> Option<i64> {
+    let mut result = operand.checked_add(ONE.to_bits())?;
+    let mut term = operand;
+    macro_rules! terms {
+        ($($index:literal)*) => {$(
+            let product = i128::from(term).checked_mul(i128::from(operand))? >> 32_u32;
+            term = i64::try_from(product).ok()? / $index;
+            if term == 0 {
+                return Some(result);
+            }
+            result = result.checked_add(term)?;
+        )*};
+    }
+    terms!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+    Some(result)
+}
+
+/// The bits of `1 / d` for a fixed-point `d ≥ 1` (bits ≥ 2³²): `floor(2⁶⁴ / d)`, computed
+/// with a native 64-bit division. `u64::MAX / d` is one short exactly when `d` divides 2⁶⁴.
+#[inline]
+fn reciprocal_2_64(d: u64) -> Option<u64> {
+    if d < ONE_BITS {
+        return None;
+    }
+    let quotient = u64::MAX.checked_div(d)?;
+    Some(if d.is_power_of_two() {
+        quotient.wrapping_add(1)
+    } else {
+        quotient
+    })
+}
+
+const ONE_BITS: u64 = 0x1_0000_0000;
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+
+    /// The library's exp, the oracle for the fast copy.
+    fn library_exp(x: Fx) -> Option<Fx> {
+        substrate_fixed::transcendental::exp::<Fx, Fx>(x).ok()
+    }
+
+    /// Liquid alpha per reference-chain.md 2.9.3, written with the library's own operations.
+    fn spec_alpha(c: Fx, w: Fx, b: Fx, low: Fx, high: Fx, steepness: i16) -> Fx {
+        let d = if w >= b {
+            (w - c).min(ONE).max(ZERO)
+        } else {
+            (b - w).min(ONE).max(ZERO)
+        };
+        let k = Fx::from_num(steepness).saturating_div(Fx::from_num(-100));
+        let x = k.saturating_mul(d.saturating_sub(Fx::from_num(0.5_f64)));
+        let x = x.max(Fx::from_num(-20)).min(Fx::from_num(20));
+        let e = substrate_fixed::transcendental::exp::<Fx, Fx>(x).unwrap_or(if x <= ZERO {
+            ZERO
+        } else {
+            Fx::max_value()
+        });
+        let sigma = ONE.saturating_div(ONE.saturating_add(e));
+        low.saturating_add(sigma.saturating_mul(high.saturating_sub(low)))
+            .min(high)
+            .max(low)
+    }
+
+    #[test]
+    fn alpha_matches_the_spec_formula() {
+        let mut state = 0x1234_5678_9ABC_DEF0_u64;
+        let mut unit = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            Fx::from_bits(((state >> 31) % (1 << 33)) as i64) // [0, 2)
+        };
+        for steepness in [1000_i16, 100, 5000, -300, 0, i16::MAX, i16::MIN] {
+            let sigmoid = AlphaSigmoid::new(45_875, 58_982, steepness);
+            let (low, high) = (u16_param(45_875), u16_param(58_982));
+            for _ in 0..3_000 {
+                let (c, w, b) = (unit(), unit(), unit());
+                let want = spec_alpha(c, w, b, low, high, steepness);
+                assert_eq!(
+                    sigmoid.alpha(c, w, b),
+                    want,
+                    "c={c} w={w} b={b} k={steepness}"
+                );
+                assert_eq!(sigmoid.alpha_cached(c, w, b), want);
+                assert_eq!(
+                    sigmoid.alpha_cached(c, c, ZERO),
+                    spec_alpha(c, c, ZERO, low, high, steepness)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sigmoid_reciprocal_matches_the_library() {
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        for shift in 0..31 {
+            for _ in 0..2_000 {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let bits = (1_u64 << 32) + ((state >> 1) >> (shift + 2));
+                let d = Fx::from_bits(bits as i64);
+                let expected = ONE.saturating_div(d).to_bits() as u64;
+                assert_eq!(reciprocal_2_64(bits), Some(expected), "1 / {d}");
+            }
+            let power = 1_u64 << (32 + shift);
+            assert_eq!(
+                reciprocal_2_64(power),
+                Some(ONE.saturating_div(Fx::from_bits(power as i64)).to_bits() as u64)
+            );
+        }
+    }
+
+    #[test]
+    fn exp_matches_the_library_bit_for_bit() {
+        // A dense deterministic sweep of [-20, 20] plus the edges.
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut inputs = vec![
+            -20_i64 << 32,
+            20 << 32,
+            -(1 << 32),
+            1,
+            -1,
+            1 << 31,
+            -(1 << 31),
+        ];
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let bits = ((state >> 11) as i64 % (40_i64 << 32)) - (20_i64 << 32);
+            inputs.push(bits);
+        }
+        for bits in inputs {
+            let x = Fx::from_bits(bits);
+            assert_eq!(exp(x), library_exp(x), "exp({x})");
+        }
+    }
+
+    #[test]
+    fn fast_division_and_product_match_the_library() {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            // Mix magnitudes: shifts spread values over the whole bit range.
+            let a = (next() >> (next() % 64)) as i64;
+            let b = (next() >> (next() % 64)) as i64;
+            let (x, y) = (Fx::from_bits(a), Fx::from_bits(b));
+            assert_eq!(Divisor::new(y).divide(x), safe_div(x, y), "{a} / {b}");
+            assert_eq!(Divisor::new(x).divide(y), safe_div(y, x), "{b} / {a}");
+            assert_eq!(mul(x, y), x.saturating_mul(y), "{a} * {b}");
+            let minus = Fx::from_bits(a.wrapping_neg());
+            assert_eq!(mul(minus, y), minus.saturating_mul(y), "-{a} * {b}");
+        }
+        for (a, b) in [
+            (0_i64, 1_i64),
+            (1, 1),
+            (i64::MAX, 1),
+            (i64::MAX, i64::MAX),
+            (1 << 32, 3),
+            (5, 0),
+        ] {
+            let (x, y) = (Fx::from_bits(a), Fx::from_bits(b));
+            assert_eq!(Divisor::new(y).divide(x), safe_div(x, y), "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn conversions_match_the_spec() {
+        // kappa 32767 is 2147450879 ulp (reference-chain.md §1).
+        assert_eq!(u16_param(32_767).to_bits(), 2_147_450_879);
+        assert_eq!(fixed_proportion_to_u16(ONE), 65_535);
+        assert_eq!(fixed_proportion_to_u16(Fx::from_num(-1)), 0);
+        // 1/3 truncates to 0x5555_5555 ulp.
+        assert_eq!(safe_div(ONE, Fx::from_num(3)).to_bits(), 0x5555_5555);
+        assert_eq!(safe_div(ONE, ZERO), ZERO);
+        // Overflow is 0 as well: 2^30 / 2^-32 does not fit.
+        assert_eq!(safe_div(Fx::from_num(1 << 30), Fx::from_bits(1)), ZERO);
+        // bonds_moving_average 900_000 gives alpha 0.1 (floored).
+        // 0.9 floors to 3865470566 ulp, so alpha is 2^32 - 3865470566 ulp.
+        assert_eq!(ema_alpha(900_000).to_bits(), 429_496_730);
+    }
+}
