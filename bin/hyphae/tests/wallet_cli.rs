@@ -20,6 +20,13 @@ fn hyphae(root: &Path) -> Command {
     cmd
 }
 
+/// `hyphae wallet VERB --wallet-path ROOT --name NAME --hotkey hk`.
+fn wallet(root: &Path, verb: &str, name: &str) -> Command {
+    let mut cmd = hyphae(root);
+    cmd.arg(verb).args(select(root, name));
+    cmd
+}
+
 fn select(root: &Path, name: &str) -> Vec<String> {
     let root = root.display().to_string();
     ["--wallet-path", &root, "--name", name, "--hotkey", "hk"]
@@ -56,13 +63,8 @@ fn user_failure(cmd: &mut Command) -> String {
 fn create_show_sign_verify_contract() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let made = json_out(
-        hyphae(root)
-            .arg("create")
-            .args(select(root, "w"))
-            .arg("--no-password"),
-    );
-    let shown = json_out(hyphae(root).arg("show").args(select(root, "w")));
+    let made = json_out(wallet(root, "create", "w").arg("--no-password"));
+    let shown = json_out(&mut wallet(root, "show", "w"));
     assert_eq!(shown["coldkey"], made["coldkey"]);
     assert_eq!(shown["hotkey"], made["hotkey"]);
     for (flag, role) in [(None, "hotkey"), (Some("--coldkey"), "coldkey")] {
@@ -106,27 +108,12 @@ fn regen_from_mnemonic_gives_known_address() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let regen = ["--mnemonic", MNEMONIC, "--no-password"];
-    let made = json_out(
-        hyphae(root)
-            .arg("regen-coldkey")
-            .args(select(root, "r"))
-            .args(regen),
-    );
+    let made = json_out(wallet(root, "regen-coldkey", "r").args(regen));
     assert_eq!(made["coldkey"], MNEMONIC_ADDRESS);
-    let made = json_out(
-        hyphae(root)
-            .arg("regen-hotkey")
-            .args(select(root, "r"))
-            .args(&regen[..2]),
-    );
+    let made = json_out(wallet(root, "regen-hotkey", "r").args(&regen[..2]));
     assert_eq!(made["hotkey"], MNEMONIC_ADDRESS);
     let watch = ["--ss58", MNEMONIC_ADDRESS];
-    let made = json_out(
-        hyphae(root)
-            .arg("regen-coldkeypub")
-            .args(select(root, "watch"))
-            .args(watch),
-    );
+    let made = json_out(wallet(root, "regen-coldkeypub", "watch").args(watch));
     assert_eq!(made["coldkey"], MNEMONIC_ADDRESS);
 }
 
@@ -134,27 +121,12 @@ fn regen_from_mnemonic_gives_known_address() {
 fn existing_wallet_needs_overwrite_and_is_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    json_out(
-        hyphae(root)
-            .arg("create")
-            .args(select(root, "w"))
-            .arg("--no-password"),
-    );
+    json_out(wallet(root, "create", "w").arg("--no-password"));
     let before = fs::read(root.join("w/coldkey")).unwrap();
-    let err = user_failure(
-        hyphae(root)
-            .arg("create")
-            .args(select(root, "w"))
-            .arg("--no-password"),
-    );
+    let err = user_failure(wallet(root, "create", "w").arg("--no-password"));
     assert!(err.contains("--overwrite"), "{err}");
     let regen = ["--mnemonic", MNEMONIC, "--no-password"];
-    let err = user_failure(
-        hyphae(root)
-            .arg("regen-coldkey")
-            .args(select(root, "w"))
-            .args(regen),
-    );
+    let err = user_failure(wallet(root, "regen-coldkey", "w").args(regen));
     assert!(err.contains("exists"), "{err}");
     assert_eq!(fs::read(root.join("w/coldkey")).unwrap(), before);
 }
@@ -182,12 +154,7 @@ fn wrong_password_is_refused_and_file_kept() {
     let err = user_failure(wrong.args(select(root, "enc")).args(sign));
     assert!(err.to_lowercase().contains("password"), "{err}");
     // With no password source and no terminal, it says how to give one.
-    let err = user_failure(
-        hyphae(root)
-            .arg("sign")
-            .args(select(root, "enc"))
-            .args(sign),
-    );
+    let err = user_failure(wallet(root, "sign", "enc").args(sign));
     assert!(err.contains("HYPHAE_WALLET_PASSWORD"), "{err}");
     assert_eq!(fs::read(root.join("enc/coldkey")).unwrap(), before);
 }
@@ -196,12 +163,7 @@ fn wrong_password_is_refused_and_file_kept() {
 fn corrupt_truncated_and_foreign_keyfiles() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    json_out(
-        hyphae(root)
-            .arg("create")
-            .args(select(root, "w"))
-            .arg("--no-password"),
-    );
+    json_out(wallet(root, "create", "w").arg("--no-password"));
     let hotkey = root.join("w/hotkeys/hk");
     let full = fs::read(&hotkey).unwrap();
     let cases: [(&str, Vec<u8>); 4] = [
@@ -212,12 +174,7 @@ fn corrupt_truncated_and_foreign_keyfiles() {
     ];
     for (what, bytes) in cases {
         fs::write(&hotkey, &bytes).unwrap();
-        let err = user_failure(
-            hyphae(root)
-                .arg("sign")
-                .args(select(root, "w"))
-                .args(["--message", "m"]),
-        );
+        let err = user_failure(wallet(root, "sign", "w").args(["--message", "m"]));
         match what {
             "ansible" => assert!(err.contains("Ansible"), "{err}"),
             "fernet" => assert!(err.contains("Fernet"), "{err}"),
@@ -235,24 +192,14 @@ fn corrupt_truncated_and_foreign_keyfiles() {
 fn unreadable_or_missing_files() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let err = user_failure(hyphae(root).arg("show").args(select(root, "nobody")));
+    let err = user_failure(&mut wallet(root, "show", "nobody"));
     assert!(err.contains("coldkeypub.txt"), "{err}");
-    json_out(
-        hyphae(root)
-            .arg("create")
-            .args(select(root, "w"))
-            .arg("--no-password"),
-    );
+    json_out(wallet(root, "create", "w").arg("--no-password"));
     // A directory where a file should be cannot be read, even by root.
     let hotkey = root.join("w/hotkeys/hk");
     fs::remove_file(&hotkey).unwrap();
     fs::create_dir(&hotkey).unwrap();
-    user_failure(
-        hyphae(root)
-            .arg("sign")
-            .args(select(root, "w"))
-            .args(["--message", "m"]),
-    );
+    user_failure(wallet(root, "sign", "w").args(["--message", "m"]));
 }
 
 #[test]
@@ -261,12 +208,7 @@ fn bad_mnemonic_and_bad_addresses() {
     let root = dir.path();
     let bad_checksum = MNEMONIC.replace("walk", "wall");
     let regen = ["--mnemonic", bad_checksum.as_str(), "--no-password"];
-    let err = user_failure(
-        hyphae(root)
-            .arg("regen-coldkey")
-            .args(select(root, "x"))
-            .args(regen),
-    );
+    let err = user_failure(wallet(root, "regen-coldkey", "x").args(regen));
     assert!(err.contains("mnemonic"), "{err}");
     assert!(!root.join("x/coldkey").exists());
     let sig = format!("0x{}", "00".repeat(64));
@@ -291,11 +233,6 @@ fn bad_mnemonic_and_bad_addresses() {
         let err = user_failure(hyphae(root).args(verify));
         assert!(err.contains(expect), "{address}: {err}");
     }
-    let err = user_failure(
-        hyphae(root)
-            .arg("regen-coldkeypub")
-            .args(select(root, "x"))
-            .args(["--ss58", "5Dfh"]),
-    );
+    let err = user_failure(wallet(root, "regen-coldkeypub", "x").args(["--ss58", "5Dfh"]));
     assert!(err.contains("--ss58"), "{err}");
 }

@@ -58,33 +58,27 @@ pub struct WriteArgs {
     pub overwrite: bool,
 }
 
+/// Flags of the commands that generate a coldkey.
+#[derive(Debug, Args)]
+pub struct NewKeyArgs {
+    #[command(flatten)]
+    select: WalletSelect,
+    #[command(flatten)]
+    password: PasswordArgs,
+    #[command(flatten)]
+    write: WriteArgs,
+    /// Mnemonic length: 12, 15, 18, 21 or 24 words.
+    #[arg(long, default_value_t = 12)]
+    n_words: usize,
+}
+
 /// `hyphae wallet` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum WalletCommand {
     /// Create a new coldkey (encrypted unless --no-password) and a new hotkey.
-    Create {
-        #[command(flatten)]
-        select: WalletSelect,
-        #[command(flatten)]
-        password: PasswordArgs,
-        #[command(flatten)]
-        write: WriteArgs,
-        /// Mnemonic length: 12, 15, 18, 21 or 24 words.
-        #[arg(long, default_value_t = 12)]
-        n_words: usize,
-    },
+    Create(NewKeyArgs),
     /// Create a new coldkey only.
-    NewColdkey {
-        #[command(flatten)]
-        select: WalletSelect,
-        #[command(flatten)]
-        password: PasswordArgs,
-        #[command(flatten)]
-        write: WriteArgs,
-        /// Mnemonic length: 12, 15, 18, 21 or 24 words.
-        #[arg(long, default_value_t = 12)]
-        n_words: usize,
-    },
+    NewColdkey(NewKeyArgs),
     /// Create a new hotkey in an existing (or new) wallet.
     NewHotkey {
         #[command(flatten)]
@@ -169,18 +163,13 @@ impl WalletCommand {
     /// Run the subcommand.
     pub fn run(self, output: OutputFormat) -> anyhow::Result<()> {
         match self {
-            Self::Create {
+            Self::Create(args) => create(&args, output),
+            Self::NewColdkey(NewKeyArgs {
                 select,
                 password,
                 write,
                 n_words,
-            } => create(&select, &password, &write, n_words, output),
-            Self::NewColdkey {
-                select,
-                password,
-                write,
-                n_words,
-            } => {
+            }) => {
                 let wallet = select.open()?;
                 let (key, mnemonic) = Keypair::generate(n_words)?;
                 let pw = new_password(&password)?;
@@ -280,13 +269,14 @@ impl WalletCommand {
     }
 }
 
-fn create(
-    select: &WalletSelect,
-    password: &PasswordArgs,
-    write: &WriteArgs,
-    n_words: usize,
-    output: OutputFormat,
-) -> anyhow::Result<()> {
+fn create(args: &NewKeyArgs, output: OutputFormat) -> anyhow::Result<()> {
+    let NewKeyArgs {
+        select,
+        password,
+        write,
+        n_words,
+    } = args;
+    let n_words = *n_words;
     let wallet = select.open()?;
     // Refuse before prompting or writing anything, so an existing wallet is never half-replaced.
     if !write.overwrite {
