@@ -98,4 +98,5 @@ def test_regen_matches_python_mnemonic(tmp_path):
     assert made["coldkey"] == expected
     w = Wallet(name="regen", hotkey="hk", path=str(tmp_path))
     assert w.coldkey.ss58_address == expected
-    assert w.coldkey.mnemonic == mnemonic
+    with open(tmp_path / "regen" / "coldkey") as f:
+        assert json.load(f)["secretPhrase"] == mnemonic

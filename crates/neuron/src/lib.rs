@@ -1,8 +1,63 @@
 //! The neuron SDK: what miners and validators use to talk to each other, wire-compatible with the
 //! Bittensor Python SDK (bittensor 10.5.0).
 //!
-//! Today it holds the synapse body hash and the Python-repr formatter it needs; the axon, dendrite,
-//! metagraph and neuron runtime land with the neuron-SDK issue.
+//! * [`synapse`]: the [`Synapse`](synapse::Synapse) trait, [`impl_synapse!`], the full Python JSON
+//!   form ([`SynapseMessage`](synapse::SynapseMessage)) and the `bt_header_*` headers;
+//! * [`body_hash`] and [`pyrepr`]: `computed_body_hash`, with CPython `str()`/`repr()` rendering;
+//! * [`axon`]: the server (blacklist → verify → priority → forward), with the limits it adds
+//!   over Python documented there and in [`nonce`];
+//! * [`dendrite`]: the client (signing, nonces, concurrent queries, Python's error mapping);
+//! * [`guard`]: blacklist helpers over a metagraph-like [`NeuronDirectory`](guard::NeuronDirectory),
+//!   stake-weighted rate limits and the priority admission queue.
+//!
+//! Not here yet: metagraph sync and the miner/validator runtime. Both need the node's RPC, which
+//! does not exist yet; until then blacklists and rate limits take a
+//! [`NeuronDirectory`](guard::NeuronDirectory) (any closure) and targets are given as
+//! [`AxonInfo`](dendrite::AxonInfo) by hand.
+//!
+//! A synapse, an axon serving it and a dendrite calling it:
+//!
+//! ```
+//! use hyphae_keys::Keypair;
+//! use hyphae_neuron::axon::{Axon, AxonConfig, ForwardError};
+//! use hyphae_neuron::dendrite::{AxonInfo, Dendrite, DendriteConfig};
+//! use hyphae_neuron::synapse::{Synapse, SynapseMessage};
+//! use serde::{Deserialize, Serialize};
+//!
+//! /// Python: `class DummyMath(bt.Synapse): a: int; b: int; c: int = 0; result: Optional[int] = None`
+//! #[derive(Debug, Clone, Serialize, Deserialize, Synapse)]
+//! #[synapse(hash(a, b, c))]
+//! struct DummyMath {
+//!     a: i64,
+//!     b: i64,
+//!     #[serde(default)]
+//!     c: i64,
+//!     result: Option<i64>,
+//! }
+//!
+//! async fn forward(message: SynapseMessage<DummyMath>) -> Result<DummyMath, ForwardError> {
+//!     let mut math = message.body;
+//!     math.result = math.a.checked_mul(math.b).and_then(|p| p.checked_add(math.c));
+//!     Ok(math)
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = AxonConfig { bind: "127.0.0.1:0".parse()?, ..AxonConfig::default() };
+//! let axon = Axon::new(Keypair::from_uri("//Alice")?, config).attach(forward).serve().await?;
+//! let target = AxonInfo {
+//!     ip: "127.0.0.1".into(),
+//!     port: axon.local_addr().port(),
+//!     hotkey: axon.hotkey().into(),
+//! };
+//! let dendrite = Dendrite::new(Keypair::from_uri("//Bob")?, DendriteConfig::default())?;
+//! let answer = dendrite.call(&target, DummyMath { a: 6, b: 7, c: -5, result: None }, 12.0).await;
+//! assert!(answer.is_success());
+//! assert_eq!(answer.body.result, Some(37));
+//! axon.shutdown().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The body hash alone:
 //!
 //! ```
 //! use hyphae_neuron::{body_hash::body_hash, pyrepr::PyValue};
@@ -14,5 +69,11 @@
 //! );
 //! ```
 
+pub mod axon;
 pub mod body_hash;
+pub mod dendrite;
+pub mod guard;
+pub mod listener;
+pub mod nonce;
 pub mod pyrepr;
+pub mod synapse;
