@@ -5,8 +5,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-VENV="${VENV:-/root/.cache/hyphae-ci/venv-sdk}"
-cargo build -p hyphae-neuron --examples
+VENV="${VENV:-$HOME/.cache/hyphae-ci/venv-sdk}"
+cargo build --locked -p hyphae-neuron --examples
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q -r tests/interop-sdk/requirements.txt
