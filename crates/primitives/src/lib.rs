@@ -18,8 +18,10 @@ mod account;
 mod amount;
 mod hash;
 mod ids;
+mod tx_error;
 
 pub use account::{AccountId, Ss58Error, SS58_FORMAT};
 pub use amount::{ParseRaoError, Rao, RAO_PER_TAO, TAO_DECIMALS};
 pub use hash::{Hash, ParseHashError};
 pub use ids::{BlockNumber, NetUid, Uid};
+pub use tx_error::TxError;
