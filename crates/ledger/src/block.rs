@@ -180,7 +180,7 @@ fn on_initialize(state: &mut State, ctx: &Ctx) -> Vec<Event> {
     if ctx.block.0 > 1 {
         decay_burns(state);
     }
-    distribute_block_emission(state);
+    distribute_block_emission(state, ctx.block);
     run_due_epochs(state, ctx.block)
 }
 

@@ -98,7 +98,7 @@ pub enum Call {
         /// The salt hashed into the commit.
         salt: Vec<u16>,
     },
-    /// Stake free balance on a hotkey.
+    /// Stake `amount` TAO of free balance on a hotkey (swapped for alpha).
     AddStake {
         /// Hotkey.
         #[codec(encoded_as = "AccountCodec")]
@@ -110,7 +110,7 @@ pub enum Call {
         #[codec(encoded_as = "RaoCodec")]
         amount: Rao,
     },
-    /// Unstake back to free balance.
+    /// Unstake `amount` alpha back to free balance (everything if `amount` exceeds the stake).
     RemoveStake {
         /// Hotkey.
         #[codec(encoded_as = "AccountCodec")]
@@ -174,6 +174,89 @@ pub enum Call {
         #[codec(encoded_as = "AccountCodec")]
         new: AccountId,
     },
+    /// `add_stake` that leaves the price at most `limit_price` rao per alpha.
+    AddStakeLimit {
+        /// Hotkey.
+        #[codec(encoded_as = "AccountCodec")]
+        hotkey: AccountId,
+        /// Subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        netuid: NetUid,
+        /// TAO to stake.
+        #[codec(encoded_as = "RaoCodec")]
+        amount: Rao,
+        /// Highest price after the swap, rao per alpha.
+        limit_price: u64,
+        /// Stake what the limit allows instead of failing.
+        allow_partial: bool,
+    },
+    /// `remove_stake` that leaves the price at least `limit_price` rao per alpha.
+    RemoveStakeLimit {
+        /// Hotkey.
+        #[codec(encoded_as = "AccountCodec")]
+        hotkey: AccountId,
+        /// Subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        netuid: NetUid,
+        /// Alpha to unstake.
+        #[codec(encoded_as = "RaoCodec")]
+        amount: Rao,
+        /// Lowest price after the swap, rao per alpha.
+        limit_price: u64,
+        /// Unstake what the limit allows instead of failing.
+        allow_partial: bool,
+    },
+    /// Move the signer's alpha to another hotkey, on the same or another subnet.
+    MoveStake {
+        /// Origin hotkey.
+        #[codec(encoded_as = "AccountCodec")]
+        origin_hotkey: AccountId,
+        /// Destination hotkey.
+        #[codec(encoded_as = "AccountCodec")]
+        destination_hotkey: AccountId,
+        /// Origin subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        origin_netuid: NetUid,
+        /// Destination subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        destination_netuid: NetUid,
+        /// Origin alpha.
+        #[codec(encoded_as = "RaoCodec")]
+        amount: Rao,
+    },
+    /// Give the signer's alpha on a hotkey to another coldkey, on the same or another subnet.
+    TransferStake {
+        /// Receiver.
+        #[codec(encoded_as = "AccountCodec")]
+        destination_coldkey: AccountId,
+        /// Hotkey (same on both sides).
+        #[codec(encoded_as = "AccountCodec")]
+        hotkey: AccountId,
+        /// Origin subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        origin_netuid: NetUid,
+        /// Destination subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        destination_netuid: NetUid,
+        /// Origin alpha.
+        #[codec(encoded_as = "RaoCodec")]
+        amount: Rao,
+    },
+    /// Swap the signer's alpha on a hotkey from one subnet to another.
+    SwapStake {
+        /// Hotkey.
+        #[codec(encoded_as = "AccountCodec")]
+        hotkey: AccountId,
+        /// Origin subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        origin_netuid: NetUid,
+        /// Destination subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        destination_netuid: NetUid,
+        /// Origin alpha.
+        #[codec(encoded_as = "RaoCodec")]
+        amount: Rao,
+    },
 }
 
 impl Call {
@@ -206,6 +289,11 @@ impl Call {
             Call::SudoSetHyperparameter { .. } => "sudo_set_hyperparameter",
             Call::SudoSetGlobal { .. } => "sudo_set_global",
             Call::SwapHotkey { .. } => "swap_hotkey",
+            Call::AddStakeLimit { .. } => "add_stake_limit",
+            Call::RemoveStakeLimit { .. } => "remove_stake_limit",
+            Call::MoveStake { .. } => "move_stake",
+            Call::TransferStake { .. } => "transfer_stake",
+            Call::SwapStake { .. } => "swap_stake",
         }
     }
 }
@@ -267,5 +355,74 @@ pub(crate) fn dispatch(
             hyperparameters::set_global_parameter(state, signer, param)
         }
         Call::SwapHotkey { old, new } => hotkeys::swap_hotkey(state, signer, old, new),
+        Call::AddStakeLimit {
+            hotkey,
+            netuid,
+            amount,
+            limit_price,
+            allow_partial,
+        } => stake::add_stake_limit(
+            state,
+            signer,
+            hotkey,
+            *netuid,
+            *amount,
+            *limit_price,
+            *allow_partial,
+        ),
+        Call::RemoveStakeLimit {
+            hotkey,
+            netuid,
+            amount,
+            limit_price,
+            allow_partial,
+        } => stake::remove_stake_limit(
+            state,
+            signer,
+            hotkey,
+            *netuid,
+            *amount,
+            *limit_price,
+            *allow_partial,
+        ),
+        Call::MoveStake {
+            origin_hotkey,
+            destination_hotkey,
+            origin_netuid,
+            destination_netuid,
+            amount,
+        } => stake::move_stake(
+            state,
+            signer,
+            (*origin_hotkey, *origin_netuid),
+            (*destination_hotkey, *destination_netuid),
+            *amount,
+        ),
+        Call::TransferStake {
+            destination_coldkey,
+            hotkey,
+            origin_netuid,
+            destination_netuid,
+            amount,
+        } => stake::transfer_stake(
+            state,
+            signer,
+            destination_coldkey,
+            hotkey,
+            (*origin_netuid, *destination_netuid),
+            *amount,
+        ),
+        Call::SwapStake {
+            hotkey,
+            origin_netuid,
+            destination_netuid,
+            amount,
+        } => stake::swap_stake(
+            state,
+            signer,
+            hotkey,
+            (*origin_netuid, *destination_netuid),
+            *amount,
+        ),
     }
 }

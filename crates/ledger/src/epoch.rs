@@ -1,7 +1,7 @@
 //! Epochs: scheduling (`LastEpochBlock + tempo`, at most `max_epochs_per_block` per block),
 //! the Yuma input built from state, the results written back, and the payout.
 //!
-//! Payout of an epoch with emission E (the subnet's pending emission):
+//! Payout of an epoch with emission E (the subnet's pending alpha emission), all in alpha:
 //! * `server_emission` (incentive) is staked to the miner hotkey under its owner coldkey; the
 //!   owner hotkey's incentive is recycled, as the reference burns or recycles it;
 //! * `validator_emission` (dividends) pays the hotkey's take (default 18 %) to its owner coldkey
@@ -9,11 +9,13 @@
 //!   owner coldkey;
 //! * the pending owner cut is staked to the owner hotkey under the owner coldkey;
 //! * whatever the epoch did not hand out (rounding dust, or all of E if the epoch rejects its
-//!   input) is recycled: it leaves issuance and is counted in `Globals::recycled`.
+//!   input) is recycled: it leaves the subnet's alpha issuance and is counted in the pool's
+//!   `alpha_recycled`.
 
 use crate::{
     codec::{AccountCodec, BlockCodec, RaoCodec},
     event::Event,
+    root::pay_root_dividends,
     state::State,
     subnets::Subnet,
     weights::earliest_commit_block,
@@ -112,9 +114,19 @@ pub struct EpochRecord {
     pub uids: Vec<UidEpoch>,
     /// Set when Yuma rejected the input; then all of E was recycled.
     pub error: Option<String>,
+    /// Root alpha paid to root stakers (the rest of the pending root alpha was recycled).
+    #[codec(encoded_as = "RaoCodec")]
+    pub root_dividends: Rao,
 }
 
 impl State {
+    /// Destroys `alpha` of `netuid`'s outstanding alpha (epoch dust, owner incentive).
+    pub(crate) fn recycle_alpha(&mut self, netuid: NetUid, alpha: Rao) {
+        if let Some(pool) = self.pools.get_mut(&netuid) {
+            pool.recycle(alpha);
+        }
+    }
+
     /// The last epoch of `netuid`, if one ran.
     pub fn epochs_of(&self, netuid: NetUid) -> Option<&EpochRecord> {
         self.epochs.get(&netuid)
@@ -150,7 +162,7 @@ pub fn epoch_input(state: &State, netuid: NetUid, block: BlockNumber) -> Option<
         .neurons_of(netuid)
         .map(|(_, neuron)| NeuronInput {
             stake: state.total_hotkey_stake(netuid, &neuron.hotkey).0,
-            tao_stake: 0,
+            tao_stake: state.root_stake(&neuron.hotkey).0,
             commit_block: if p.commit_reveal {
                 earliest_commit_block(
                     state,
@@ -187,7 +199,7 @@ pub fn epoch_input(state: &State, netuid: NetUid, block: BlockNumber) -> Option<
             alpha_sigmoid_steepness: p.alpha_sigmoid_steepness,
             max_allowed_validators: p.max_allowed_validators,
             stake_threshold: state.globals.stake_threshold,
-            tao_weight: 0,
+            tao_weight: state.globals.tao_weight,
             commit_reveal: p.commit_reveal,
         },
         neurons,
@@ -199,6 +211,12 @@ fn run_epoch(state: &mut State, netuid: NetUid, block: BlockNumber) -> Option<Ev
     let subnet = state.subnets.get_mut(&netuid)?;
     let emission = std::mem::take(&mut subnet.pending_emission);
     let owner_cut = std::mem::take(&mut subnet.pending_owner_cut);
+    let pending_root = state
+        .pools
+        .get_mut(&netuid)
+        .map(|pool| std::mem::take(&mut pool.pending_root_alpha))
+        .unwrap_or_default();
+    let subnet = state.subnets.get_mut(&netuid)?;
     subnet.last_epoch_block = block;
     subnet.epoch_index = subnet.epoch_index.saturating_add(1);
     let (owner_hotkey, owner_coldkey, epoch_index) = (
@@ -216,12 +234,21 @@ fn run_epoch(state: &mut State, netuid: NetUid, block: BlockNumber) -> Option<Ev
         stake_threshold: input.params.stake_threshold,
         uids: Vec::new(),
         error: None,
+        root_dividends: Rao::ZERO,
     };
     let paid = match hyphae_yuma::epoch(&input) {
         Ok(output) => {
             record.uids = uid_records(state, netuid, &input, &output);
             write_back(state, netuid, &output);
-            pay_out(state, netuid, &owner_hotkey, &mut record.uids)
+            let paid = pay_out(state, netuid, &owner_hotkey, &mut record.uids);
+            let dividends: Vec<(AccountId, u64)> = record
+                .uids
+                .iter()
+                .map(|uid| (uid.hotkey, uid.output.validator_emission))
+                .collect();
+            record.root_dividends =
+                pay_root_dividends(state, netuid, &input, &dividends, pending_root);
+            paid
         }
         Err(error) => {
             record.error = Some(error.to_string());
@@ -229,15 +256,19 @@ fn run_epoch(state: &mut State, netuid: NetUid, block: BlockNumber) -> Option<Ev
         }
     };
     let recycled = Rao(emission.0.saturating_sub(paid));
-    state.note_recycled(recycled);
+    state.recycle_alpha(netuid, recycled);
     // The owner cut was minted into pending; re-stake it (cannot fail short of overflow).
     if state
         .credit_stake(netuid, &owner_hotkey, &owner_coldkey, owner_cut)
         .is_err()
     {
-        state.note_recycled(owner_cut);
+        state.recycle_alpha(netuid, owner_cut);
     }
     record.recycled = recycled;
+    state.recycle_alpha(
+        netuid,
+        Rao(pending_root.0.saturating_sub(record.root_dividends.0)),
+    );
     state.epochs.insert(netuid, record);
     Some(Event::EpochRun {
         netuid,
@@ -363,6 +394,21 @@ fn pay_dividends(
     owner: &AccountId,
     dividends: Rao,
 ) -> (Rao, Rao) {
+    let stakers = state.stakers(netuid, hotkey);
+    split_dividends(state, netuid, hotkey, owner, dividends, &stakers)
+}
+
+/// Pays `dividends` as alpha stake on `netuid` under `hotkey`: the take to `owner`, the rest
+/// pro rata to `stakers` (coldkey, weight), the rounding remainder to `owner`.
+/// Returns (take, rest).
+pub(crate) fn split_dividends(
+    state: &mut State,
+    netuid: NetUid,
+    hotkey: &AccountId,
+    owner: &AccountId,
+    dividends: Rao,
+    stakers: &[(AccountId, Rao)],
+) -> (Rao, Rao) {
     if dividends.is_zero() {
         return (Rao::ZERO, Rao::ZERO);
     }
@@ -371,10 +417,9 @@ fn pay_dividends(
     )
     .unwrap_or(0));
     let rest = Rao(dividends.0.saturating_sub(take.0));
-    let stakers = state.stakers(netuid, hotkey);
     let total: u128 = stakers.iter().map(|(_, stake)| u128::from(stake.0)).sum();
     let mut shared = 0u64;
-    for (coldkey, stake) in &stakers {
+    for (coldkey, stake) in stakers {
         let share = u128::from(rest.0)
             .saturating_mul(u128::from(stake.0))
             .checked_div(total);

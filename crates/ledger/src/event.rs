@@ -107,7 +107,7 @@ pub enum Event {
         #[codec(encoded_as = "AccountCodec")]
         hotkey: AccountId,
     },
-    /// Stake added.
+    /// Stake added: `amount` is the TAO paid (see `AlphaBought` for the alpha).
     StakeAdded {
         /// Coldkey.
         #[codec(encoded_as = "AccountCodec")]
@@ -122,7 +122,7 @@ pub enum Event {
         #[codec(encoded_as = "RaoCodec")]
         amount: Rao,
     },
-    /// Stake removed.
+    /// Stake removed: `amount` is the TAO received (see `AlphaSold` for the alpha).
     StakeRemoved {
         /// Coldkey.
         #[codec(encoded_as = "AccountCodec")]
@@ -159,11 +159,66 @@ pub enum Event {
         /// Subnet.
         #[codec(encoded_as = "NetUidCodec")]
         netuid: NetUid,
-        /// Emission handed to the epoch.
+        /// Emission handed to the epoch, alpha rao.
         #[codec(encoded_as = "RaoCodec")]
         emission: Rao,
         /// Part of it not paid (rounding dust, owner incentive): recycled.
         #[codec(encoded_as = "RaoCodec")]
         recycled: Rao,
+    },
+    /// TAO swapped into a subnet's pool for alpha (staking).
+    AlphaBought {
+        /// Subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        netuid: NetUid,
+        /// TAO paid in.
+        #[codec(encoded_as = "RaoCodec")]
+        tao: Rao,
+        /// Alpha paid out.
+        #[codec(encoded_as = "RaoCodec")]
+        alpha: Rao,
+    },
+    /// Alpha swapped into a subnet's pool for TAO (unstaking).
+    AlphaSold {
+        /// Subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        netuid: NetUid,
+        /// Alpha paid in.
+        #[codec(encoded_as = "RaoCodec")]
+        alpha: Rao,
+        /// TAO paid out.
+        #[codec(encoded_as = "RaoCodec")]
+        tao: Rao,
+    },
+    /// Stake moved between hotkeys, coldkeys or subnets (`move_stake`, `transfer_stake`,
+    /// `swap_stake`).
+    StakeMoved {
+        /// The signer, owner of the origin stake.
+        #[codec(encoded_as = "AccountCodec")]
+        coldkey: AccountId,
+        /// Origin hotkey.
+        #[codec(encoded_as = "AccountCodec")]
+        origin_hotkey: AccountId,
+        /// Origin subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        origin_netuid: NetUid,
+        /// Receiving coldkey.
+        #[codec(encoded_as = "AccountCodec")]
+        destination_coldkey: AccountId,
+        /// Receiving hotkey.
+        #[codec(encoded_as = "AccountCodec")]
+        destination_hotkey: AccountId,
+        /// Receiving subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        destination_netuid: NetUid,
+        /// Origin alpha taken.
+        #[codec(encoded_as = "RaoCodec")]
+        alpha: Rao,
+        /// TAO that crossed between the pools (zero within a subnet).
+        #[codec(encoded_as = "RaoCodec")]
+        tao: Rao,
+        /// Destination alpha credited.
+        #[codec(encoded_as = "RaoCodec")]
+        alpha_out: Rao,
     },
 }

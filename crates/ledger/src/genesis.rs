@@ -17,6 +17,7 @@
 use crate::{
     block::{extrinsics_root, Header},
     neurons::Neuron,
+    pool::{Pool, SubnetPool},
     state::{Globals, State},
     subnets::{new_subnet, SubnetParams},
 };
@@ -34,7 +35,8 @@ pub struct GenesisAccount {
     pub balance: Rao,
 }
 
-/// A subnet that exists from block 0 (no lock is taken).
+/// A subnet that exists from block 0. No lock is taken: its pool is seeded with
+/// `network_min_lock` of newly issued TAO and as much alpha (price 1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisSubnet {
@@ -61,7 +63,8 @@ pub struct GenesisNeuron {
     pub hotkey: AccountId,
     /// Owning coldkey.
     pub coldkey: AccountId,
-    /// Stake of `coldkey` on `hotkey` (counted in issuance).
+    /// Stake of `coldkey` on `hotkey`, bought at price 1: this TAO joins the pool (counted in
+    /// issuance) and the coldkey holds as much alpha.
     #[serde(default)]
     pub stake: Rao,
 }
@@ -156,6 +159,20 @@ fn add_genesis_neuron(
         state
             .stakes
             .insert((netuid, spec.hotkey, spec.coldkey), spec.stake);
+        // Genesis stake buys alpha at price 1 without slippage: its TAO and as much alpha
+        // join the pool, and the staker holds that much alpha outstanding.
+        let pool = state
+            .pools
+            .get_mut(&netuid)
+            .ok_or(GenesisError::BadNeuron(spec.hotkey))?;
+        pool.amm
+            .inject(spec.stake, spec.stake)
+            .map_err(|_| GenesisError::Overflow)?;
+        pool.mint_outstanding(spec.stake);
+        pool.alpha_minted = pool
+            .alpha_minted
+            .checked_add(spec.stake)
+            .ok_or(GenesisError::Overflow)?;
     }
     issuance
         .checked_add(spec.stake.0)
@@ -258,6 +275,11 @@ impl ChainSpec {
                 .or_insert(spec.owner_coldkey);
             let netuid = NetUid(netuid);
             state.subnets.insert(netuid, subnet);
+            // A genesis subnet locks nothing, so its pool is seeded with newly issued TAO, as
+            // if it had locked the minimum: staking needs a price from the first block.
+            let seed = state.globals.network_min_lock;
+            state.pools.insert(netuid, SubnetPool::seeded(seed));
+            issuance = issuance.checked_add(seed.0).ok_or(GenesisError::Overflow)?;
             for neuron in &spec.neurons {
                 issuance = add_genesis_neuron(&mut state, netuid, neuron, issuance)?;
             }

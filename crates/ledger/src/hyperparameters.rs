@@ -99,6 +99,8 @@ pub enum GlobalParameter {
     ByteFee(u64),
     /// A new root key.
     RootKey([u8; 32]),
+    /// `TaoWeight`, parts of u64::MAX.
+    TaoWeight(u64),
 }
 
 impl SubnetHyperparameter {
@@ -246,6 +248,7 @@ pub(crate) fn set_global_parameter(
         GlobalParameter::BaseFee(v) => g.base_fee = Rao(v),
         GlobalParameter::ByteFee(v) => g.byte_fee = Rao(v),
         GlobalParameter::RootKey(key) => g.root_key = AccountId(key),
+        GlobalParameter::TaoWeight(v) => g.tao_weight = v,
     }
     let name = format!("{param:?}")
         .split('(')

@@ -13,15 +13,26 @@
 //! by stuffing its own blocks, and keeps the issuance invariant a pure function of the blocks.
 //! A valid transaction whose call fails still pays its fee and uses its nonce.
 //!
-//! **Issuance invariant:** `issuance = Σ balances + Σ stake + Σ subnet locks + Σ pending
-//! emission`, where fees and registration burns lower issuance (`Globals::burned`) and epoch
-//! dust and the owner hotkey's incentive are recycled (`Globals::recycled`).
+//! **Dynamic TAO.** Each subnet has an alpha token and a [`pool`] (TAO reserve, alpha reserve)
+//! seeded at price 1 by the subnet's lock. Stake is alpha, bought and sold through the pool.
+//! Each block's TAO emission is split across subnets by their moving prices and lands in the
+//! pools; each subnet mints its own halving alpha emission, which the epochs pay out as alpha
+//! stake (see [`emission`]).
+//!
+//! Root stake (netuid 0, see [`root`]) is TAO 1:1; it counts at `TaoWeight` in every epoch and
+//! earns a share of each subnet's alpha emission.
+//!
+//! **Issuance invariant:** `issuance = Σ balances + Σ pool TAO reserves + Σ root stake`, where
+//! fees and registration burns lower issuance (`Globals::burned`). Per subnet, alpha is
+//! conserved: `alpha minted = pool alpha + Σ stake + pending + alpha recycled` (epoch dust, the
+//! owner hotkey's incentive and the alpha the emission buys are recycled).
 //!
 //! **Code map.** [`tx`] signs and checks transactions; [`Call`] dispatches to the modules that
 //! own each rule: `accounts` (transfer), [`subnets`] (creation, `start_call`, identity),
 //! [`registration`] (burn price, pruning), [`weights`] (set, commit, reveal), [`serving`],
-//! `stake` (stake and takes), `hotkeys` (ownership, `swap_hotkey`), [`hyperparameters`]
-//! (owner and root setters). [`emission`] and [`epoch`] are the block hooks; [`explain`] reads
+//! `stake` (stake as alpha, moves and takes), [`pool`] (the AMM), [`root`] (root stake and
+//! dividends), `hotkeys` (ownership, `swap_hotkey`), [`hyperparameters`] (owner and root
+//! setters). [`emission`] and [`epoch`] are the block hooks; [`explain`] reads
 //! the last epoch back. [`state`] holds the tables and the root, [`genesis`] the chain spec,
 //! and [`storage`] the persistence trait. Design decisions are in `DECISIONS.md`.
 //!
@@ -56,7 +67,9 @@ pub mod genesis;
 mod hotkeys;
 pub mod hyperparameters;
 mod neurons;
+pub mod pool;
 pub mod registration;
+pub mod root;
 pub mod serving;
 mod stake;
 pub mod state;
@@ -75,6 +88,7 @@ pub use event::Event;
 pub use genesis::ChainSpec;
 pub use hyphae_primitives::TxError;
 pub use neurons::{Neuron, NeuronView};
+pub use pool::{ConstantProductPool, Pool, PoolView, Price, SubnetPool};
 pub use stake::Delegate;
 pub use state::State;
 pub use storage::{MemoryStore, StateStore};

@@ -74,8 +74,10 @@ pub struct NeuronView {
     pub uid: Uid,
     /// The hotkey's owner.
     pub coldkey: AccountId,
-    /// Total stake on the hotkey in this subnet.
+    /// Total stake on the hotkey in this subnet, alpha rao.
     pub stake: Rao,
+    /// That stake's TAO value at the subnet's spot price (floored).
+    pub stake_tao_value: Rao,
     /// The stored row.
     pub neuron: Neuron,
 }
@@ -109,6 +111,7 @@ impl State {
                     .copied()
                     .unwrap_or_default(),
                 stake: self.total_hotkey_stake(netuid, &neuron.hotkey),
+                stake_tao_value: self.hotkey_stake_tao_value(netuid, &neuron.hotkey),
                 neuron: neuron.clone(),
             })
             .collect()

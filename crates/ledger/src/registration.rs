@@ -1,7 +1,8 @@
 //! Registration: `burned_register` / `register_limit`, the pruning rule, and the burn price
 //! (bump per registration, per-block decay) of §5.
 //!
-//! The burn is destroyed (issuance falls): with stake at 1:1 there is no pool to recycle into.
+//! The burn is destroyed (issuance falls), as before dynamic TAO: recycling it into the
+//! subnet's pool is a possible later change (decision 4).
 
 use crate::{event::Event, neurons::Neuron, state::State, subnets::SubnetParams, Ctx};
 use hyphae_primitives::{AccountId, BlockNumber, NetUid, Rao, TxError, Uid};

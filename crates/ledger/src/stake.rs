@@ -1,10 +1,23 @@
-//! Stake: TAO staked on a hotkey in a subnet, 1:1 for now (no AMM pools), and delegate takes.
+//! Stake: alpha held by a coldkey on a hotkey in a subnet, bought and sold through the subnet's
+//! pool (see [`crate::pool`]), and delegate takes.
 //!
-//! Stake is keyed by (netuid, hotkey, coldkey). The hotkey's total on a subnet is its stake
-//! weight in the epoch; each coldkey's share of it decides its share of the validator's
-//! dividends after the take.
+//! Stake is keyed by (netuid, hotkey, coldkey) and counted in **alpha** rao of that subnet.
+//! `add_stake` swaps TAO into the pool for alpha; `remove_stake` swaps alpha back to TAO. The
+//! `_limit` variants stop at a limit price (rao per alpha) and may fill partially. `move_stake`,
+//! `transfer_stake` and `swap_stake` move alpha between hotkeys, coldkeys and subnets; a change
+//! of subnet sells on the origin pool and buys on the destination pool, the TAO never touching
+//! a balance. The hotkey's total alpha on a subnet is its stake weight in the epoch; each
+//! coldkey's share of it decides its share of the validator's dividends after the take.
+//!
+//! `min_stake` applies to the TAO side of every operation (paid in, paid out, or crossing).
 
-use crate::{event::Event, state::State, Ctx};
+use crate::{
+    event::Event,
+    pool::{Pool, PoolError, Price},
+    root::{add_root_stake, remove_root_stake, ROOT},
+    state::State,
+    Ctx,
+};
 use hyphae_primitives::{AccountId, NetUid, Rao, TxError};
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
@@ -19,7 +32,7 @@ pub struct Delegate {
 }
 
 impl State {
-    /// Stake of `coldkey` on `hotkey` in `netuid`.
+    /// Stake of `coldkey` on `hotkey` in `netuid`, alpha rao.
     pub fn stake(&self, netuid: NetUid, hotkey: &AccountId, coldkey: &AccountId) -> Rao {
         self.stakes
             .get(&(netuid, *hotkey, *coldkey))
@@ -37,7 +50,7 @@ impl State {
             .collect()
     }
 
-    /// Total stake on `hotkey` in `netuid`.
+    /// Total stake on `hotkey` in `netuid`, alpha rao (its stake weight in the epoch).
     pub fn total_hotkey_stake(&self, netuid: NetUid, hotkey: &AccountId) -> Rao {
         Rao(self
             .stakers(netuid, hotkey)
@@ -89,7 +102,74 @@ impl State {
     }
 }
 
-/// `add_stake(hotkey, netuid, amount)`, signed by the coldkey.
+/// The `TxError` of a pool failure: overflow stays overflow, the rest is a liquidity problem.
+fn pool_error(error: PoolError) -> TxError {
+    match error {
+        PoolError::Overflow => TxError::ArithmeticOverflow,
+        PoolError::EmptyPool | PoolError::ZeroOutput => TxError::InsufficientLiquidity,
+    }
+}
+
+impl State {
+    /// The spot price of `netuid`'s alpha, TAO per alpha.
+    pub fn subnet_price(&self, netuid: NetUid) -> Option<Price> {
+        self.pools.get(&netuid).map(|pool| pool.amm.price())
+    }
+
+    /// The TAO value of `coldkey`'s stake on `hotkey` in `netuid` at the spot price (floored;
+    /// selling it would pay less, by the slippage).
+    pub fn stake_tao_value(&self, netuid: NetUid, hotkey: &AccountId, coldkey: &AccountId) -> Rao {
+        self.subnet_price(netuid).map_or(Rao::ZERO, |price| {
+            price.tao_value(self.stake(netuid, hotkey, coldkey))
+        })
+    }
+
+    /// The TAO value of all stake on `hotkey` in `netuid` at the spot price (floored).
+    pub fn hotkey_stake_tao_value(&self, netuid: NetUid, hotkey: &AccountId) -> Rao {
+        self.subnet_price(netuid).map_or(Rao::ZERO, |price| {
+            price.tao_value(self.total_hotkey_stake(netuid, hotkey))
+        })
+    }
+
+    /// Alpha that `tao` would buy on `netuid` now.
+    pub fn quote_stake(&self, netuid: NetUid, tao: Rao) -> Result<Rao, TxError> {
+        let pool = self.pools.get(&netuid).ok_or(TxError::SubnetNotFound)?;
+        pool.amm.quote_tao_to_alpha(tao).map_err(pool_error)
+    }
+
+    /// TAO that selling `alpha` on `netuid` would pay now.
+    pub fn quote_unstake(&self, netuid: NetUid, alpha: Rao) -> Result<Rao, TxError> {
+        let pool = self.pools.get(&netuid).ok_or(TxError::SubnetNotFound)?;
+        pool.amm.quote_alpha_to_tao(alpha).map_err(pool_error)
+    }
+
+    /// Swaps `tao` (already taken from its owner) into `netuid`'s pool; the alpha bought
+    /// becomes outstanding and is returned for the caller to credit.
+    pub(crate) fn buy_alpha(&mut self, netuid: NetUid, tao: Rao) -> Result<Rao, TxError> {
+        let pool = self.pools.get_mut(&netuid).ok_or(TxError::SubnetNotFound)?;
+        let alpha = pool.amm.swap_tao_to_alpha(tao).map_err(pool_error)?;
+        pool.alpha_outstanding = pool
+            .alpha_outstanding
+            .checked_add(alpha)
+            .ok_or(TxError::ArithmeticOverflow)?;
+        Ok(alpha)
+    }
+
+    /// Swaps `alpha` (already debited from stake) back into `netuid`'s pool; returns the TAO
+    /// paid out, for the caller to deposit or re-stake.
+    pub(crate) fn sell_alpha(&mut self, netuid: NetUid, alpha: Rao) -> Result<Rao, TxError> {
+        let pool = self.pools.get_mut(&netuid).ok_or(TxError::SubnetNotFound)?;
+        let outstanding = pool
+            .alpha_outstanding
+            .checked_sub(alpha)
+            .ok_or(TxError::NotEnoughStake)?;
+        let tao = pool.amm.swap_alpha_to_tao(alpha).map_err(pool_error)?;
+        pool.alpha_outstanding = outstanding;
+        Ok(tao)
+    }
+}
+
+/// `add_stake(hotkey, netuid, amount)`, signed by the coldkey: swaps `amount` TAO for alpha.
 pub(crate) fn add_stake(
     state: &mut State,
     coldkey: &AccountId,
@@ -97,6 +177,9 @@ pub(crate) fn add_stake(
     netuid: NetUid,
     amount: Rao,
 ) -> Result<Vec<Event>, TxError> {
+    if netuid == ROOT {
+        return add_root_stake(state, coldkey, hotkey, amount);
+    }
     state.subnet_checked(netuid)?;
     if !state.hotkey_owners.contains_key(hotkey) {
         return Err(TxError::HotkeyNotFound);
@@ -107,21 +190,31 @@ pub(crate) fn add_stake(
     if state.balance(coldkey) < amount {
         return Err(TxError::InsufficientBalance);
     }
+    let alpha = state.quote_stake(netuid, amount)?;
     state
         .stake(netuid, hotkey, coldkey)
-        .checked_add(amount)
+        .checked_add(alpha)
         .ok_or(TxError::ArithmeticOverflow)?;
     state.withdraw(coldkey, amount)?;
-    state.credit_stake(netuid, hotkey, coldkey, amount)?;
-    Ok(vec![Event::StakeAdded {
-        coldkey: *coldkey,
-        hotkey: *hotkey,
-        netuid,
-        amount,
-    }])
+    let alpha = state.buy_alpha(netuid, amount)?;
+    state.credit_stake(netuid, hotkey, coldkey, alpha)?;
+    Ok(vec![
+        Event::StakeAdded {
+            coldkey: *coldkey,
+            hotkey: *hotkey,
+            netuid,
+            amount,
+        },
+        Event::AlphaBought {
+            netuid,
+            tao: amount,
+            alpha,
+        },
+    ])
 }
 
-/// `remove_stake(hotkey, netuid, amount)`, signed by the coldkey.
+/// `remove_stake(hotkey, netuid, amount)`, signed by the coldkey: sells `amount` alpha for TAO
+/// (all of the stake if `amount` exceeds it).
 pub(crate) fn remove_stake(
     state: &mut State,
     coldkey: &AccountId,
@@ -129,28 +222,230 @@ pub(crate) fn remove_stake(
     netuid: NetUid,
     amount: Rao,
 ) -> Result<Vec<Event>, TxError> {
+    if netuid == ROOT {
+        return remove_root_stake(state, coldkey, hotkey, amount);
+    }
     state.subnet_checked(netuid)?;
     if amount.is_zero() {
         return Err(TxError::AmountZero);
     }
-    if amount < state.globals.min_stake {
-        return Err(TxError::StakeAmountTooLow);
-    }
-    if state.stake(netuid, hotkey, coldkey) < amount {
+    let held = state.stake(netuid, hotkey, coldkey);
+    if held.is_zero() {
         return Err(TxError::NotEnoughStake);
+    }
+    // Stake grows with every epoch between signing and inclusion, so an exact "all" cannot be
+    // named in advance: asking for more than is held (u64::MAX, say) unstakes everything.
+    let amount = amount.min(held);
+    let tao = state.quote_unstake(netuid, amount)?;
+    if tao < state.globals.min_stake {
+        return Err(TxError::StakeAmountTooLow);
     }
     state
         .balance(coldkey)
-        .checked_add(amount)
+        .checked_add(tao)
         .ok_or(TxError::ArithmeticOverflow)?;
     state.debit_stake(netuid, hotkey, coldkey, amount)?;
-    state.deposit(coldkey, amount)?;
-    Ok(vec![Event::StakeRemoved {
+    let tao = state.sell_alpha(netuid, amount)?;
+    state.deposit(coldkey, tao)?;
+    Ok(vec![
+        Event::StakeRemoved {
+            coldkey: *coldkey,
+            hotkey: *hotkey,
+            netuid,
+            amount: tao,
+        },
+        Event::AlphaSold {
+            netuid,
+            alpha: amount,
+            tao,
+        },
+    ])
+}
+
+/// How much of `amount` a limit order fills, given the most the limit price allows.
+fn limit_fill(amount: Rao, allowed: Rao, allow_partial: bool) -> Result<Rao, TxError> {
+    let fill = if amount <= allowed {
+        amount
+    } else if allow_partial {
+        allowed
+    } else {
+        return Err(TxError::SlippageTooHigh);
+    };
+    if fill.is_zero() {
+        return Err(TxError::SlippageTooHigh);
+    }
+    Ok(fill)
+}
+
+/// `add_stake_limit(hotkey, netuid, amount, limit_price, allow_partial)`: `add_stake` that
+/// leaves the price at most `limit_price` rao per alpha. With `allow_partial` it stakes as much
+/// of `amount` as the limit allows; without, all or nothing.
+pub(crate) fn add_stake_limit(
+    state: &mut State,
+    coldkey: &AccountId,
+    hotkey: &AccountId,
+    netuid: NetUid,
+    amount: Rao,
+    limit_price: u64,
+    allow_partial: bool,
+) -> Result<Vec<Event>, TxError> {
+    state.subnet_checked(netuid)?;
+    let pool = state.pools.get(&netuid).ok_or(TxError::SubnetNotFound)?;
+    // Flooring the limit makes it stricter for a buyer.
+    let allowed = pool.amm.tao_in_max(Price::from_rao_per_alpha(limit_price));
+    let fill = limit_fill(amount, allowed, allow_partial)?;
+    add_stake(state, coldkey, hotkey, netuid, fill)
+}
+
+/// `remove_stake_limit(hotkey, netuid, amount, limit_price, allow_partial)`: `remove_stake`
+/// that leaves the price at least `limit_price` rao per alpha.
+pub(crate) fn remove_stake_limit(
+    state: &mut State,
+    coldkey: &AccountId,
+    hotkey: &AccountId,
+    netuid: NetUid,
+    amount: Rao,
+    limit_price: u64,
+    allow_partial: bool,
+) -> Result<Vec<Event>, TxError> {
+    state.subnet_checked(netuid)?;
+    let pool = state.pools.get(&netuid).ok_or(TxError::SubnetNotFound)?;
+    // Rounding the limit up makes it stricter for a seller.
+    let limit = Price::from_rao_per_alpha(limit_price);
+    let limit = if limit.rao_per_alpha() < limit_price {
+        Price(limit.0.saturating_add(1))
+    } else {
+        limit
+    };
+    let allowed = pool.amm.alpha_in_max(limit);
+    let fill = limit_fill(amount, allowed, allow_partial)?;
+    remove_stake(state, coldkey, hotkey, netuid, fill)
+}
+
+/// Where stake sits: (coldkey, hotkey, netuid).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StakeLocation {
+    pub coldkey: AccountId,
+    pub hotkey: AccountId,
+    pub netuid: NetUid,
+}
+
+/// Moves `alpha` from `origin` to `destination`: directly within a subnet, or by selling on
+/// the origin pool and buying on the destination pool.
+pub(crate) fn relocate_stake(
+    state: &mut State,
+    origin: StakeLocation,
+    destination: StakeLocation,
+    alpha: Rao,
+) -> Result<Vec<Event>, TxError> {
+    state.subnet_checked(origin.netuid)?;
+    state.subnet_checked(destination.netuid)?;
+    if alpha.is_zero() {
+        return Err(TxError::AmountZero);
+    }
+    if origin == destination {
+        return Err(TxError::SameStakeLocation);
+    }
+    if !state.hotkey_owners.contains_key(&destination.hotkey) {
+        return Err(TxError::HotkeyNotFound);
+    }
+    if state.stake(origin.netuid, &origin.hotkey, &origin.coldkey) < alpha {
+        return Err(TxError::NotEnoughStake);
+    }
+    let crossing = origin.netuid != destination.netuid;
+    let (tao, alpha_out) = if crossing {
+        let tao = state.quote_unstake(origin.netuid, alpha)?;
+        (tao, state.quote_stake(destination.netuid, tao)?)
+    } else {
+        let price = state.subnet_price(origin.netuid).unwrap_or_default();
+        (price.tao_value(alpha), alpha)
+    };
+    if tao < state.globals.min_stake {
+        return Err(TxError::StakeAmountTooLow);
+    }
+    state
+        .stake(
+            destination.netuid,
+            &destination.hotkey,
+            &destination.coldkey,
+        )
+        .checked_add(alpha_out)
+        .ok_or(TxError::ArithmeticOverflow)?;
+    state.debit_stake(origin.netuid, &origin.hotkey, &origin.coldkey, alpha)?;
+    let alpha_out = if crossing {
+        let tao = state.sell_alpha(origin.netuid, alpha)?;
+        state.buy_alpha(destination.netuid, tao)?
+    } else {
+        alpha
+    };
+    let to = destination;
+    state.credit_stake(to.netuid, &to.hotkey, &to.coldkey, alpha_out)?;
+    Ok(vec![Event::StakeMoved {
+        coldkey: origin.coldkey,
+        origin_hotkey: origin.hotkey,
+        origin_netuid: origin.netuid,
+        destination_coldkey: to.coldkey,
+        destination_hotkey: to.hotkey,
+        destination_netuid: to.netuid,
+        alpha,
+        tao: if crossing { tao } else { Rao::ZERO },
+        alpha_out,
+    }])
+}
+
+/// `move_stake(origin_hotkey, destination_hotkey, origin_netuid, destination_netuid, amount)`:
+/// the signer's alpha to another hotkey, on the same or another subnet.
+pub(crate) fn move_stake(
+    state: &mut State,
+    coldkey: &AccountId,
+    origin: (AccountId, NetUid),
+    destination: (AccountId, NetUid),
+    alpha: Rao,
+) -> Result<Vec<Event>, TxError> {
+    let at = |(hotkey, netuid): (AccountId, NetUid)| StakeLocation {
+        coldkey: *coldkey,
+        hotkey,
+        netuid,
+    };
+    relocate_stake(state, at(origin), at(destination), alpha)
+}
+
+/// `transfer_stake(destination_coldkey, hotkey, origin_netuid, destination_netuid, amount)`:
+/// gives the signer's alpha on `hotkey` to another coldkey, on the same or another subnet.
+pub(crate) fn transfer_stake(
+    state: &mut State,
+    coldkey: &AccountId,
+    destination_coldkey: &AccountId,
+    hotkey: &AccountId,
+    netuids: (NetUid, NetUid),
+    alpha: Rao,
+) -> Result<Vec<Event>, TxError> {
+    let origin = StakeLocation {
         coldkey: *coldkey,
         hotkey: *hotkey,
-        netuid,
-        amount,
-    }])
+        netuid: netuids.0,
+    };
+    let destination = StakeLocation {
+        coldkey: *destination_coldkey,
+        hotkey: *hotkey,
+        netuid: netuids.1,
+    };
+    relocate_stake(state, origin, destination, alpha)
+}
+
+/// `swap_stake(hotkey, origin_netuid, destination_netuid, amount)`: the signer's alpha on
+/// `hotkey` from one subnet to another.
+pub(crate) fn swap_stake(
+    state: &mut State,
+    coldkey: &AccountId,
+    hotkey: &AccountId,
+    netuids: (NetUid, NetUid),
+    alpha: Rao,
+) -> Result<Vec<Event>, TxError> {
+    if netuids.0 == netuids.1 {
+        return Err(TxError::SameNetuid);
+    }
+    transfer_stake(state, coldkey, coldkey, hotkey, netuids, alpha)
 }
 
 /// `increase_take(hotkey, take)`: rate-limited, at most `max_take`.

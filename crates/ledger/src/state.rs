@@ -16,6 +16,7 @@ use crate::{
     codec::{AccountCodec, Blake2Writer, BlockCodec, HashCodec, RaoCodec},
     epoch::EpochRecord,
     neurons::Neuron,
+    pool::{Pool, SubnetPool},
     stake::Delegate,
     subnets::Subnet,
     weights::WeightCommit,
@@ -31,13 +32,14 @@ pub struct Globals {
     /// The sudo key: may set any hyperparameter.
     #[codec(encoded_as = "AccountCodec")]
     pub root_key: AccountId,
-    /// Total TAO in existence: balances + stake + locks + pending emission.
+    /// Total TAO in existence: balances + pool TAO reserves.
     #[codec(encoded_as = "RaoCodec")]
     pub issuance: Rao,
     /// Total destroyed by fees and registration burns.
     #[codec(encoded_as = "RaoCodec")]
     pub burned: Rao,
-    /// Total emission returned unminted (epoch rounding dust, owner incentive).
+    /// Total TAO returned unminted. Epoch dust and owner incentive are alpha now and are
+    /// recycled per subnet (`SubnetPool::alpha_recycled`), so nothing adds to this yet.
     #[codec(encoded_as = "RaoCodec")]
     pub recycled: Rao,
     /// Blocks between two subnet creations.
@@ -77,6 +79,8 @@ pub struct Globals {
     pub byte_fee: Rao,
     /// Owner hyperparameter changes: tempos between two changes of one parameter.
     pub owner_hyperparameter_rate_limit_tempos: u16,
+    /// `TaoWeight`: the weight of root TAO stake against alpha, `tao_weight / u64::MAX`.
+    pub tao_weight: u64,
 }
 
 impl Globals {
@@ -103,6 +107,7 @@ impl Globals {
             base_fee: Rao(100_000),
             byte_fee: Rao(1_000),
             owner_hyperparameter_rate_limit_tempos: 2,
+            tao_weight: 971_718_665_099_567_868,
         }
     }
 }
@@ -139,6 +144,8 @@ pub struct State {
     pub(crate) neurons: BTreeMap<(NetUid, Uid), Neuron>,
     pub(crate) commits: BTreeMap<(NetUid, AccountId), Vec<WeightCommit>>,
     pub(crate) epochs: BTreeMap<NetUid, EpochRecord>,
+    /// netuid → the subnet's alpha pool and alpha accounting.
+    pub(crate) pools: BTreeMap<NetUid, SubnetPool>,
     /// Derived index, not part of the root: (netuid, hotkey) → uid.
     pub(crate) uid_index: BTreeMap<(NetUid, AccountId), Uid>,
 }
@@ -155,6 +162,7 @@ mod tag {
     pub const NEURON: u8 = 7;
     pub const COMMITS: u8 = 8;
     pub const EPOCH: u8 = 9;
+    pub const POOL: u8 = 10;
 }
 
 /// A row's key and value bytes.
@@ -213,6 +221,7 @@ impl State {
             neurons: BTreeMap::new(),
             commits: BTreeMap::new(),
             epochs: BTreeMap::new(),
+            pools: BTreeMap::new(),
             uid_index: BTreeMap::new(),
         }
     }
@@ -272,6 +281,12 @@ impl State {
             rows.push((
                 key_with(tag::EPOCH, &[&netuid.0.to_be_bytes()]),
                 record.encode(),
+            ));
+        }
+        for (netuid, pool) in &self.pools {
+            rows.push((
+                key_with(tag::POOL, &[&netuid.0.to_be_bytes()]),
+                pool.encode(),
             ));
         }
         rows
@@ -351,6 +366,12 @@ impl State {
                         decode(tag, &value)?,
                     );
                 }
+                tag::POOL => {
+                    state.pools.insert(
+                        NetUid(u16_at(rest, 0).ok_or_else(bad_key)?),
+                        decode(tag, &value)?,
+                    );
+                }
                 _ => return Err(bad_key()),
             }
         }
@@ -376,26 +397,65 @@ impl State {
         self.globals.burned = Rao(self.globals.burned.0.saturating_add(amount.0));
     }
 
-    pub(crate) fn note_recycled(&mut self, amount: Rao) {
-        self.globals.issuance = Rao(self.globals.issuance.0.saturating_sub(amount.0));
-        self.globals.recycled = Rao(self.globals.recycled.0.saturating_add(amount.0));
-    }
-
-    /// Σ balances + Σ stake + Σ subnet locks + Σ pending emission: must equal issuance.
+    /// Where all TAO is: Σ balances + Σ pool TAO reserves + Σ root stake. Must equal issuance.
+    ///
+    /// Subnet stake and pending emission are alpha, not TAO; the TAO behind them sits in the
+    /// pools. Root stake (netuid 0) is TAO, 1:1. A subnet's lock seeded its pool, so
+    /// `Subnet::locked` is a record, not a separate sum.
     pub fn accounted_total(&self) -> u128 {
         let balances: u128 = self
             .accounts
             .values()
             .map(|a| u128::from(a.balance.0))
             .sum();
-        let stakes: u128 = self.stakes.values().map(|s| u128::from(s.0)).sum();
-        let subnets: u128 = self
-            .subnets
+        balances
+            .saturating_add(self.pool_tao_total())
+            .saturating_add(u128::from(self.root_stake_total().0))
+    }
+
+    /// Σ TAO reserves of every pool.
+    pub fn pool_tao_total(&self) -> u128 {
+        self.pools
             .values()
-            .flat_map(|s| [s.locked.0, s.pending_emission.0, s.pending_owner_cut.0])
-            .map(u128::from)
+            .map(|pool| u128::from(pool.amm.tao_reserve().0))
+            .sum()
+    }
+
+    /// The pool of `netuid`.
+    pub fn pool(&self, netuid: NetUid) -> Option<&SubnetPool> {
+        self.pools.get(&netuid)
+    }
+
+    /// Checks the alpha books of `netuid`: outstanding = Σ stake + pending, and minted =
+    /// reserve + outstanding + recycled. Returns the first broken equation.
+    pub fn alpha_books_error(&self, netuid: NetUid) -> Option<String> {
+        let pool = self.pools.get(&netuid)?;
+        let subnet = self.subnets.get(&netuid)?;
+        let staked: u128 = self
+            .stakes
+            .range((netuid, AccountId([0; 32]), AccountId([0; 32]))..)
+            .take_while(|((n, _, _), _)| *n == netuid)
+            .map(|(_, stake)| u128::from(stake.0))
             .sum();
-        balances.saturating_add(stakes).saturating_add(subnets)
+        let held = staked
+            .saturating_add(u128::from(subnet.pending_emission.0))
+            .saturating_add(u128::from(subnet.pending_owner_cut.0))
+            .saturating_add(u128::from(pool.pending_root_alpha.0));
+        if held != u128::from(pool.alpha_outstanding.0) {
+            return Some(format!(
+                "netuid {netuid}: outstanding {} != stake + pending {held}",
+                pool.alpha_outstanding.0
+            ));
+        }
+        let parts = u128::from(pool.amm.alpha_reserve().0)
+            .saturating_add(u128::from(pool.alpha_outstanding.0))
+            .saturating_add(u128::from(pool.alpha_recycled.0));
+        (parts != u128::from(pool.alpha_minted.0)).then(|| {
+            format!(
+                "netuid {netuid}: minted {} != reserve + outstanding + recycled {parts}",
+                pool.alpha_minted.0
+            )
+        })
     }
 }
 

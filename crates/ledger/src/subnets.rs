@@ -1,11 +1,13 @@
 //! Subnets: creation with a TAO lock, `start_call`, identity, and hyperparameters.
 //!
-//! Netuid 0 is the root subnet of the reference chain. hyphae reserves it and never creates
-//! it, so every call that names netuid 0 fails with `RootSubnetNotAllowed`.
+//! Netuid 0 is the root subnet of the reference chain. hyphae never creates it as a subnet:
+//! only `add_stake`/`remove_stake` accept netuid 0 (root TAO stake, see [`crate::root`]);
+//! every other call that names it fails with `RootSubnetNotAllowed`.
 
 use crate::{
     codec::{AccountCodec, BlockCodec, RaoCodec},
     event::Event,
+    pool::SubnetPool,
     state::State,
     Ctx,
 };
@@ -175,7 +177,8 @@ pub struct Subnet {
     /// The owner's hotkey: keeps its self-weight, always holds a permit, is never pruned.
     #[codec(encoded_as = "AccountCodec")]
     pub owner_hotkey: AccountId,
-    /// TAO locked at creation.
+    /// TAO locked at creation. It seeded the pool and is held there, so it is a record of
+    /// what the owner paid, not an amount counted apart from the pool.
     #[codec(encoded_as = "RaoCodec")]
     pub locked: Rao,
     /// Creation block.
@@ -195,10 +198,10 @@ pub struct Subnet {
     pub last_epoch_block: BlockNumber,
     /// Epochs run so far.
     pub epoch_index: u64,
-    /// Emission waiting for the next epoch (miners + validators).
+    /// Alpha emission waiting for the next epoch (miners + validators), alpha rao.
     #[codec(encoded_as = "RaoCodec")]
     pub pending_emission: Rao,
-    /// Owner cut waiting for the next epoch.
+    /// Owner cut waiting for the next epoch, alpha rao.
     #[codec(encoded_as = "RaoCodec")]
     pub pending_owner_cut: Rao,
     /// Neurons registered, `0..n` are the uids.
@@ -287,6 +290,8 @@ pub(crate) fn register_network(
         netuid,
         new_subnet(ctx.block, *coldkey, *hotkey, lock, SubnetParams::default()),
     );
+    // The lock seeds the subnet's pool at price 1 (§4.4): the TAO moves into the pool.
+    state.pools.insert(netuid, SubnetPool::seeded(lock));
     Ok(vec![Event::NetworkAdded { netuid, lock }])
 }
 

@@ -158,6 +158,15 @@ tx_errors! {
     HotkeyAlreadyInUse = 100,
     /// Old and new hotkey are the same.
     SameHotkey = 101,
+    /// The subnet's pool cannot make the swap (an empty reserve, or too little to buy one rao).
+    InsufficientLiquidity = 110,
+    /// The price would pass the caller's limit price (and a partial fill was not allowed or
+    /// fills nothing).
+    SlippageTooHigh = 111,
+    /// Origin and destination subnets must differ (`swap_stake`).
+    SameNetuid = 112,
+    /// Origin and destination of a stake move are the same.
+    SameStakeLocation = 113,
 }
 
 impl fmt::Display for TxError {

@@ -186,9 +186,10 @@ fn chain_spec_json_round_trips_and_dev_is_funded() {
             hyphae_ledger::genesis::DEV_BALANCE
         );
     }
+    // The dev subnet's pool is seeded with the minimum lock of newly issued TAO.
     assert_eq!(
         dev_state.globals().issuance.0,
-        6 * hyphae_ledger::genesis::DEV_BALANCE.0
+        6 * hyphae_ledger::genesis::DEV_BALANCE.0 + dev_state.globals().network_min_lock.0
     );
     assert_eq!(dev.validators.len(), 1);
 }

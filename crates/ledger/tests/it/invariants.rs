@@ -7,9 +7,12 @@ pub fn check(state: &State) {
     assert_eq!(
         u128::from(state.globals().issuance.0),
         state.accounted_total(),
-        "issuance must equal balances + stake + locks + pending"
+        "issuance must equal balances + pool TAO"
     );
     for netuid in state.netuids() {
+        if let Some(error) = state.alpha_books_error(netuid) {
+            panic!("alpha books: {error}");
+        }
         let mut hotkeys = BTreeSet::new();
         let mut expected_uid = 0u16;
         for (uid, neuron) in state.neurons_of(netuid) {

@@ -16,6 +16,7 @@ mod e2e;
 mod invariants;
 mod props;
 mod registration;
+mod root;
 mod serving;
 mod stake;
 mod subnets;

@@ -3,7 +3,7 @@
 use crate::support::*;
 use hyphae_keys::Keypair;
 use hyphae_ledger::{emission, serving::AxonArgs, weights::WeightsArgs, Call, State, Transaction};
-use hyphae_primitives::{AccountId, Rao};
+use hyphae_primitives::{AccountId, NetUid, Rao};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
@@ -31,6 +31,12 @@ fn small_subnet_spec() -> &'static hyphae_ledger::ChainSpec {
         params.max_allowed_uids = 4;
         params.immunity_period = 0;
         params.max_registrations_per_block = 3;
+        // A second emitting subnet, so that stake moves between pools.
+        let second = hyphae_ledger::genesis::GenesisSubnet {
+            owner_hotkey: id("//Alice//hot2"),
+            ..spec.subnets[0].clone()
+        };
+        spec.subnets.push(second);
         spec
     })
 }
@@ -69,6 +75,25 @@ enum Action {
         old: usize,
         new: usize,
     },
+    StakeLimit {
+        coldkey: usize,
+        hotkey: usize,
+        netuid: u16,
+        amount: u64,
+        /// Limit price in rao per alpha.
+        limit: u64,
+        partial: bool,
+        remove: bool,
+    },
+    MoveStake {
+        coldkey: usize,
+        to_coldkey: usize,
+        hotkeys: (usize, usize),
+        netuids: (u16, u16),
+        /// Alpha in milli-alpha.
+        amount: u64,
+        kind: u8,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -97,8 +122,47 @@ fn action() -> impl Strategy<Value = Action> {
         )
             .prop_map(|(hotkey, targets)| Action::SetWeights { hotkey, targets }),
         (h.clone(), any::<u16>()).prop_map(|(hotkey, port)| Action::Serve { hotkey, port }),
-        (0..COLDKEYS.len(), h, 0..HOTKEYS + SPARE_HOTKEYS)
+        (0..COLDKEYS.len(), h.clone(), 0..HOTKEYS + SPARE_HOTKEYS)
             .prop_map(|(coldkey, old, new)| Action::Swap { coldkey, old, new }),
+        (
+            (0..COLDKEYS.len(), h.clone(), 1u16..=2),
+            (
+                0u64..2_000,
+                500_000_000u64..2_000_000_000,
+                any::<bool>(),
+                any::<bool>()
+            )
+        )
+            .prop_map(
+                |((coldkey, hotkey, netuid), (amount, limit, partial, remove))| {
+                    Action::StakeLimit {
+                        coldkey,
+                        hotkey,
+                        netuid,
+                        amount,
+                        limit,
+                        partial,
+                        remove,
+                    }
+                }
+            ),
+        (
+            (0..COLDKEYS.len(), 0..COLDKEYS.len(), (h.clone(), h)),
+            ((1u16..=2, 1u16..=2), 0u64..60_000, 0u8..3)
+        )
+            .prop_map(
+                |((coldkey, to_coldkey, (_, to)), (netuids, amount, kind))| {
+                    // Coldkey i staked on hotkey i at setup: move from there.
+                    Action::MoveStake {
+                        coldkey,
+                        to_coldkey,
+                        hotkeys: (coldkey, to),
+                        netuids,
+                        amount,
+                        kind,
+                    }
+                }
+            ),
     ]
 }
 
@@ -135,7 +199,8 @@ fn to_tx(
             &coldkeys[coldkey],
             Call::AddStake {
                 hotkey: hotkeys[hotkey].account_id(),
-                netuid: NETUID,
+                // Netuid 0 (root), 1 or 2, drawn from the amount.
+                netuid: NetUid((amount % 3) as u16),
                 amount: tao(amount),
             },
         ),
@@ -147,7 +212,7 @@ fn to_tx(
             &coldkeys[coldkey],
             Call::RemoveStake {
                 hotkey: hotkeys[hotkey].account_id(),
-                netuid: NETUID,
+                netuid: NetUid((amount % 3) as u16),
                 amount: tao(amount),
             },
         ),
@@ -190,6 +255,70 @@ fn to_tx(
                 new: hotkeys[new].account_id(),
             },
         ),
+        Action::StakeLimit {
+            coldkey,
+            hotkey,
+            netuid,
+            amount,
+            limit,
+            partial,
+            remove,
+        } => {
+            let (hotkey, netuid, amount) =
+                (hotkeys[hotkey].account_id(), NetUid(netuid), tao(amount));
+            let call = if remove {
+                Call::RemoveStakeLimit {
+                    hotkey,
+                    netuid,
+                    amount,
+                    limit_price: limit,
+                    allow_partial: partial,
+                }
+            } else {
+                Call::AddStakeLimit {
+                    hotkey,
+                    netuid,
+                    amount,
+                    limit_price: limit,
+                    allow_partial: partial,
+                }
+            };
+            (&coldkeys[coldkey], call)
+        }
+        Action::MoveStake {
+            coldkey,
+            to_coldkey,
+            hotkeys: (from, to),
+            netuids: (origin, destination),
+            amount,
+            kind,
+        } => {
+            let amount = Rao(amount * 1_000_000);
+            let (origin_netuid, destination_netuid) = (NetUid(origin), NetUid(destination));
+            let call = match kind {
+                0 => Call::MoveStake {
+                    origin_hotkey: hotkeys[from].account_id(),
+                    destination_hotkey: hotkeys[to].account_id(),
+                    origin_netuid,
+                    destination_netuid,
+                    amount,
+                },
+                1 => Call::TransferStake {
+                    destination_coldkey: coldkeys[to_coldkey].account_id(),
+                    hotkey: hotkeys[from].account_id(),
+                    origin_netuid,
+                    destination_netuid,
+                    amount,
+                },
+                _ => Call::SwapStake {
+                    hotkey: hotkeys[from].account_id(),
+                    origin_netuid,
+                    destination_netuid,
+                    amount,
+                },
+            };
+            (&coldkeys[coldkey], call)
+        }
     };
     let nonce = nonces
         .entry(signer.account_id())
@@ -216,12 +345,21 @@ fn check_block(before: &State, after: &State) {
     let (b, a) = (before.globals(), after.globals());
     let minted =
         a.issuance.0 + (a.burned.0 - b.burned.0) + (a.recycled.0 - b.recycled.0) - b.issuance.0;
-    let emitting = emission::emitting_subnets(before).len() as u64;
-    let expected = emission::block_emission(b.issuance)
-        .0
-        .checked_div(emitting)
-        .map_or(0, |share| share * emitting);
-    assert_eq!(minted, expected, "emission follows the halving schedule");
+    let expected: u64 = emission::subnet_tao_emissions(before)
+        .iter()
+        .map(|(_, tao)| tao.0)
+        .sum();
+    assert!(expected <= emission::block_emission(b.issuance).0);
+    assert_eq!(
+        minted, expected,
+        "emission follows the halving schedule and the split"
+    );
+    // Every subnet's pool TAO only grows by its share, or moves by stake swaps (which the
+    // issuance invariant, checked after every block, keeps whole).
+    for netuid in after.netuids() {
+        let pool = after.pool(netuid).unwrap();
+        assert!(pool.amm().k() > 0, "a seeded pool never empties");
+    }
 }
 
 proptest! {
@@ -236,6 +374,14 @@ proptest! {
         // Hotkeys need balance for their own fees.
         for hot in &keys().1 {
             chain.ok(&key("//Ferdie"), Call::Transfer { dest: hot.account_id(), amount: tao(100) });
+        }
+        // Own the first hotkeys and stake on them in both subnets, so that moves can happen.
+        let (coldkeys, hotkeys) = keys();
+        for (coldkey, hot) in coldkeys.iter().zip(hotkeys) {
+            chain.ok(coldkey, Call::BurnedRegister { netuid: NETUID, hotkey: hot.account_id() });
+            for netuid in [NETUID, NetUid(2)] {
+                chain.ok(coldkey, Call::AddStake { hotkey: hot.account_id(), netuid, amount: tao(50) });
+            }
         }
         for (actions, empty) in blocks {
             let mut nonces = std::collections::BTreeMap::new();

@@ -2,7 +2,7 @@ use crate::support::*;
 use hyphae_ledger::{
     hyperparameters::{GlobalParameter, SubnetHyperparameter},
     subnets::{SubnetIdentity, IDENTITY_FIELD_LEN_MAX},
-    Call, TxError,
+    Call, Pool, TxError,
 };
 use hyphae_primitives::NetUid;
 
@@ -19,6 +19,13 @@ fn register_network_locks_and_rate_limits() {
     );
     let subnet = chain.state.subnet(NetUid(2)).unwrap();
     assert_eq!(subnet.locked, tao(1000));
+    // The lock seeds the pool at price 1.
+    let pool = chain.state.pool(NetUid(2)).unwrap();
+    assert_eq!(
+        (pool.amm().tao_reserve(), pool.amm().alpha_reserve()),
+        (tao(1000), tao(1000))
+    );
+    assert_eq!(pool.amm().price(), hyphae_ledger::Price::ONE);
     assert_eq!(subnet.owner_coldkey, id("//Bob"));
     assert!(chain.state.balance(&id("//Bob")).0 < before.0 - tao(1000).0);
     // Lock cost doubled right after, and the rate limit holds.
@@ -92,18 +99,22 @@ fn start_call_and_identity() {
         chain.call(&key("//Bob"), Call::StartCall { netuid: two }),
         Err(TxError::FirstEmissionAlreadySet)
     );
-    // Two emitting subnets now share the block emission equally.
+    // Two emitting subnets now share the block's TAO emission equally (both moving prices
+    // are 1), and each mints its own 1 alpha per block into pending.
     let pending = |c: &Chain, n| {
         c.state.subnet(n).unwrap().pending_emission.0
             + c.state.subnet(n).unwrap().pending_owner_cut.0
     };
-    let (a, b) = (pending(&chain, NETUID), pending(&chain, two));
+    let pool_tao = |c: &Chain, n| c.state.pool(n).unwrap().amm().tao_reserve().0;
+    let (b, tao_before) = (pending(&chain, two), pool_tao(&chain, two));
     chain.advance(1);
-    assert_eq!(pending(&chain, two) - b, 500_000_000);
-    assert!(
-        pending(&chain, NETUID) - a == 500_000_000
-            || chain.state.subnet(NETUID).unwrap().epoch_index > 0
+    assert_eq!(pending(&chain, two) - b, 1_000_000_000);
+    assert_eq!(pool_tao(&chain, two) - tao_before, 500_000_000);
+    assert_eq!(
+        chain.state.pool(NETUID).unwrap().tao_emission().0,
+        500_000_000
     );
+    assert_eq!(chain.state.pool(two).unwrap().tao_emission().0, 500_000_000);
 
     let identity = SubnetIdentity {
         name: b"hyphae".to_vec(),
@@ -175,10 +186,44 @@ fn at_most_max_epochs_per_block_then_deferred() {
         chain.state.subnet(NetUid(3)).unwrap().last_epoch_block.0,
         11
     );
-    // Each emitting subnet got a third of every block's emission.
+    // Each emitting subnet got a third of every block's TAO emission (equal moving prices),
+    // and its own alpha emission of 1 alpha per block, which its epoch paid out.
+    for netuid in 1..=3 {
+        let pool = chain.state.pool(NetUid(netuid)).unwrap();
+        assert_eq!(pool.tao_emission().0, 1_000_000_000 / 3);
+    }
     let record = chain.state.epochs_of(NetUid(1)).unwrap();
+    assert_eq!(record.emission.0 + record.owner_cut.0, 10 * 1_000_000_000);
+}
+
+#[test]
+fn genesis_stake_buys_alpha_at_price_one() {
+    let mut spec = hyphae_ledger::ChainSpec::dev().unwrap();
+    spec.subnets[0]
+        .neurons
+        .push(hyphae_ledger::genesis::GenesisNeuron {
+            hotkey: id("//Bob//hot"),
+            coldkey: id("//Bob"),
+            stake: tao(5),
+        });
+    let (state, _) = spec.build().unwrap();
+    let pool = state.pool(NETUID).unwrap();
+    // The seed (the minimum lock) plus the stake, on both sides: price 1.
     assert_eq!(
-        record.emission.0 + record.owner_cut.0,
-        10 * (1_000_000_000 / 3)
+        (pool.amm().tao_reserve(), pool.amm().alpha_reserve()),
+        (tao(1005), tao(1005))
     );
+    assert_eq!(state.stake(NETUID, &id("//Bob//hot"), &id("//Bob")), tao(5));
+    assert_eq!(pool.alpha_outstanding(), tao(5));
+    assert_eq!(state.alpha_books_error(NETUID), None);
+    assert_eq!(
+        u128::from(state.globals().issuance.0),
+        state.accounted_total()
+    );
+    let view = state.pool_view(NETUID).unwrap();
+    assert_eq!(view.price_rao_per_alpha, 1_000_000_000);
+    assert_eq!(view.emission_share_ppb, 1_000_000_000);
+    assert_eq!(view.alpha_issuance, tao(1010));
+    let neuron = &state.metagraph(NETUID)[0];
+    assert_eq!((neuron.stake, neuron.stake_tao_value), (tao(5), tao(5)));
 }
