@@ -2,15 +2,17 @@
 
 use substrate_fixed::types::I64F64;
 
-use crate::bonds::{self, BondContext, BondReading, BondResult};
+use crate::bonds::{self, BondContext, BondResult, Penalty};
 use crate::consensus::consensus;
 use crate::contract::{EpochInput, EpochOutput, NeuronInput, NeuronOutput, RowEntry};
 use crate::error::{Matrix, YumaError, MAX_BONDS_MOVING_AVERAGE, MAX_NEURONS};
 use crate::fixed::{
-    ema_alpha, fixed_proportion_to_u16, mul, normalize, normalize_using_sum, share_of, sum,
-    tao_weight, total_stake, u16_param, u16_to_fixed, AlphaSigmoid, Fx, ONE, ZERO,
+    add, ema_alpha, fixed_proportion_to_u16, mul, normalize, normalize_using_sum, share_of, sum,
+    tao_weight, total_stake, u16_param, AlphaSigmoid, Fx, ONE, ZERO,
 };
-use crate::sparse::SparseMatrix;
+use crate::sparse::RowSource;
+use crate::weights::Weights;
+use rayon::prelude::*;
 
 /// Run one Yuma Consensus epoch.
 ///
@@ -51,33 +53,37 @@ pub fn epoch(input: &EpochInput) -> Result<EpochOutput, YumaError> {
         .collect();
     normalize(&mut active_stake);
 
-    let weights = masked_weights(input, &old_permit, owner);
+    let registered_at: Vec<u64> = neurons.iter().map(|neuron| neuron.registered_at).collect();
+    let weights = Weights::build(input, &registered_at, &old_permit, owner);
     let consensus = consensus(&active_stake, &weights, u16_param(params.kappa), n);
-    let clipped = weights.filter_map(|_, j, w| clip(w, consensus_at(&consensus, j)));
-    let validator_trust = clipped.row_sums();
-    let mut incentive = ranks(&clipped, &active_stake, n);
+    let (validator_trust, mut incentive) = trust_and_ranks(&weights, &consensus, &active_stake);
     normalize(&mut incentive);
 
-    let interpolated;
     let bonds_penalty = u16_param(params.bonds_penalty);
-    let weights_for_bonds = if bonds_penalty == ZERO {
-        &weights
+    let penalty = if bonds_penalty == ZERO {
+        Penalty::Zero
     } else if bonds_penalty == ONE {
-        &clipped
+        Penalty::One
     } else {
-        interpolated = interpolate(&weights, &consensus, bonds_penalty);
-        &interpolated
+        Penalty::Between(bonds_penalty)
     };
-
+    let since = last_tempo(input);
     let ctx = BondContext {
         n,
         active_stake: &active_stake,
         consensus: &consensus,
         incentive: &incentive,
+        weights: &weights,
+        penalty,
+        neurons,
+        registered_at: &registered_at,
+        since,
+        new_permit: &new_permit,
+        bonds_unmasked: registered_at.iter().all(|&registered| since > registered),
+        consensus_positive: consensus.iter().all(|&c| c > ZERO),
     };
     let alpha = ema_alpha(params.bonds_moving_average);
     let BondResult { bonds, dividends } = if params.yuma3 {
-        let stored = stored_bonds(input, BondReading::Proportion);
         let liquid = params.liquid_alpha.then(|| {
             AlphaSigmoid::new(
                 params.alpha_low,
@@ -85,19 +91,16 @@ pub fn epoch(input: &EpochInput) -> Result<EpochOutput, YumaError> {
                 params.alpha_sigmoid_steepness,
             )
         });
-        bonds::yuma3(&ctx, weights_for_bonds, &stored, alpha, liquid)
+        bonds::yuma3(&ctx, alpha, liquid)
     } else {
-        bonds::classic(
-            &ctx,
-            weights_for_bonds,
-            stored_bonds(input, BondReading::Raw),
-            alpha,
-        )
+        bonds::classic(&ctx, alpha)
     };
 
     let split = EmissionSplit::new(&incentive, &dividends, &active_stake, &stake);
-    let outputs = (0..n)
-        .map(|uid| {
+    let outputs = bonds
+        .into_iter()
+        .enumerate()
+        .map(|(uid, bonds)| {
             let at = |v: &[Fx]| v.get(uid).copied().unwrap_or(ZERO);
             let has_permit = new_permit.get(uid).copied().unwrap_or(false);
             NeuronOutput {
@@ -112,11 +115,7 @@ pub fn epoch(input: &EpochInput) -> Result<EpochOutput, YumaError> {
                 validator_emission: share_of(at(&split.validator), input.emission_rao),
                 emission: share_of(at(&split.combined), input.emission_rao),
                 // Every row is written back: the new one under a new permit, else an empty one.
-                bonds: if has_permit {
-                    storage_row(bonds.row(uid))
-                } else {
-                    Vec::new()
-                },
+                bonds,
             }
         })
         .collect();
@@ -124,6 +123,7 @@ pub fn epoch(input: &EpochInput) -> Result<EpochOutput, YumaError> {
 }
 
 /// Reject what the reference could never hold in storage.
+#[inline(never)]
 fn validate(input: &EpochInput) -> Result<(), YumaError> {
     let n = input.neurons.len();
     if n > MAX_NEURONS {
@@ -230,41 +230,9 @@ fn top_k_permits(stake: &[Fx], k: usize, owner: Option<usize>) -> Vec<bool> {
     permit
 }
 
-/// W: stored weights with rows of non-permitted validators, the diagonal (except the owner's),
-/// weights older than their target's registration, and (under commit-reveal) weights committed
-/// before their target's registration removed; then each row normalized.
-fn masked_weights(input: &EpochInput, old_permit: &[bool], owner: Option<usize>) -> SparseMatrix {
-    let neurons = &input.neurons;
-    let registered_at = |j: u16| neurons.get(usize::from(j)).map_or(0, |t| t.registered_at);
-    let nnz = neurons.iter().map(|neuron| neuron.weights.len()).sum();
-    let mut weights = SparseMatrix::with_capacity(neurons.len(), nnz);
-    for (i, neuron) in neurons.iter().enumerate() {
-        if old_permit.get(i).copied().unwrap_or(false) {
-            let commit_block = neuron
-                .commit_block
-                .filter(|_| input.params.commit_reveal)
-                .unwrap_or(u64::MAX);
-            for &(j, w) in &neuron.weights {
-                let self_weight = usize::from(j) == i && owner != Some(i);
-                let outdated = neuron.last_update <= registered_at(j);
-                let committed_before = commit_block < registered_at(j);
-                if !self_weight && !outdated && !committed_before {
-                    weights.push(j, u16_to_fixed(w));
-                }
-            }
-        }
-        weights.end_row();
-    }
-    weights.normalize_rows();
-    weights
-}
-
-fn consensus_at(consensus: &[Fx], j: u16) -> Fx {
-    consensus.get(usize::from(j)).copied().unwrap_or(ZERO)
-}
-
 /// W̃ᵢⱼ = min(wᵢⱼ, Cⱼ); the sparse path drops the entry when it would clip to Cⱼ ≤ 0.
-fn clip(weight: Fx, consensus: Fx) -> Option<Fx> {
+#[inline]
+pub(crate) fn clip(weight: Fx, consensus: Fx) -> Option<Fx> {
     if consensus < weight {
         (consensus > ZERO).then_some(consensus)
     } else {
@@ -272,42 +240,55 @@ fn clip(weight: Fx, consensus: Fx) -> Option<Fx> {
     }
 }
 
-/// Rⱼ = Σᵢ Aᵢ·W̃ᵢⱼ.
-fn ranks(clipped: &SparseMatrix, active_stake: &[Fx], n: usize) -> Vec<Fx> {
+/// Validator trust (row sums of W̃) and ranks Rⱼ = Σᵢ Aᵢ·W̃ᵢⱼ, in one pass over W.
+///
+/// Every term is ≥ 0, so the saturating sums do not depend on the order they are taken in:
+/// rows are split into chunks, each with its own rank sums, added up afterwards. With w ≥ 0,
+/// `clip(w, c)` is `min(w, max(c, 0))` where it keeps the entry and drops it only where that
+/// is 0: a dropped entry adds nothing.
+fn trust_and_ranks(weights: &Weights, consensus: &[Fx], active_stake: &[Fx]) -> (Vec<Fx>, Vec<Fx>) {
+    const ROWS_PER_CHUNK: usize = 64;
+    let n = consensus.len();
+    let ceiling: Vec<Fx> = consensus.iter().map(|&c| c.max(ZERO)).collect();
+    let rows = weights.n_rows();
+    let chunks: Vec<(Vec<Fx>, Option<Vec<Fx>>)> = (0..rows.div_ceil(ROWS_PER_CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let start = chunk.saturating_mul(ROWS_PER_CHUNK);
+            let end = start.saturating_add(ROWS_PER_CHUNK).min(rows);
+            let mut ranks: Option<Vec<Fx>> = None;
+            let trust = (start..end)
+                .map(|i| {
+                    let stake = active_stake.get(i).copied().unwrap_or(ZERO);
+                    let row = weights.row(i);
+                    let clipped = row.entries().map(|(j, w)| {
+                        let c = ceiling.get(usize::from(j)).copied().unwrap_or(ZERO);
+                        (j, w.min(c))
+                    });
+                    if stake == ZERO {
+                        return clipped.fold(ZERO, |acc, (_, v)| add(acc, v));
+                    }
+                    let ranks = ranks.get_or_insert_with(|| vec![ZERO; n]);
+                    clipped.fold(ZERO, |acc, (j, v)| {
+                        if let Some(rank) = ranks.get_mut(usize::from(j)) {
+                            *rank = add(*rank, mul(stake, v));
+                        }
+                        add(acc, v)
+                    })
+                })
+                .collect();
+            (trust, ranks)
+        })
+        .collect();
+    let mut trust = Vec::with_capacity(rows);
     let mut ranks = vec![ZERO; n];
-    for (row, &stake) in clipped.rows().zip(active_stake) {
-        if stake == ZERO {
-            continue; // Every product would be 0.
-        }
-        for &(j, w) in row {
-            if let Some(rank) = ranks.get_mut(usize::from(j)) {
-                *rank = rank.saturating_add(mul(stake, w));
-            }
+    for (chunk_trust, chunk_ranks) in chunks {
+        trust.extend(chunk_trust);
+        for (rank, partial) in ranks.iter_mut().zip(chunk_ranks.iter().flatten()) {
+            *rank = add(*rank, *partial);
         }
     }
-    ranks
-}
-
-/// Wb = W + β(W̃ − W) for 0 < β < 1: entries > 0 only, each row in ascending uid order.
-fn interpolate(weights: &SparseMatrix, consensus: &[Fx], beta: Fx) -> SparseMatrix {
-    let mut out = SparseMatrix::with_capacity(weights.n_rows(), weights.nnz());
-    let mut row_buffer: Vec<(u16, Fx)> = Vec::new();
-    for row in weights.rows() {
-        row_buffer.clear();
-        for &(j, w) in row {
-            let clipped = clip(w, consensus_at(consensus, j)).unwrap_or(ZERO);
-            let value = w.saturating_add(mul(beta, clipped.saturating_sub(w)));
-            if value > ZERO {
-                row_buffer.push((j, value));
-            }
-        }
-        row_buffer.sort_unstable_by_key(|&(j, _)| j);
-        for &(j, value) in &row_buffer {
-            out.push(j, value);
-        }
-        out.end_row();
-    }
-    out
+    (trust, ranks)
 }
 
 /// `last_tempo`: the block the previous epoch's window started from.
@@ -317,30 +298,6 @@ fn last_tempo(input: &EpochInput) -> u64 {
     } else {
         input.last_epoch_block.saturating_add(1)
     }
-}
-
-/// Stored bonds in fixed form, without the bonds to uids (re)registered since `last_tempo`.
-fn stored_bonds(input: &EpochInput, reading: BondReading) -> SparseMatrix {
-    let neurons = &input.neurons;
-    let since = last_tempo(input);
-    let nnz = neurons.iter().map(|neuron| neuron.bonds.len()).sum();
-    let mut bonds = SparseMatrix::with_capacity(neurons.len(), nnz);
-    for neuron in neurons {
-        for &(j, b) in &neuron.bonds {
-            let registered_at = neurons.get(usize::from(j)).map_or(0, |t| t.registered_at);
-            if since > registered_at {
-                bonds.push(j, reading.read(b));
-            }
-        }
-        bonds.end_row();
-    }
-    bonds
-}
-
-fn storage_row(row: &[(u16, Fx)]) -> Vec<RowEntry> {
-    row.iter()
-        .map(|&(j, b)| (j, fixed_proportion_to_u16(b)))
-        .collect()
 }
 
 /// The normalized shares of E: miners by incentive, validators by dividends, both over
@@ -356,7 +313,7 @@ impl EmissionSplit {
         let mut combined: Vec<Fx> = incentive
             .iter()
             .zip(dividends)
-            .map(|(&i, &d)| i.saturating_add(d))
+            .map(|(&i, &d)| add(i, d))
             .collect();
         let total = sum(combined.iter().copied());
         let mut server = incentive.to_vec();

@@ -16,6 +16,7 @@ pub(crate) const ONE: Fx = Fx::from_bits(0x1_0000_0000);
 /// 0.5, the sigmoid's midpoint in liquid alpha.
 const HALF: Fx = Fx::from_bits(0x8000_0000);
 /// 65535 as a fixed-point integer: the denominator of every u16 proportion.
+#[cfg(test)]
 const U16_MAX: Fx = Fx::from_bits(0xFFFF_0000_0000);
 /// `exp_safe` clamps its argument to [-20, 20] before exponentiating.
 const EXP_MIN: Fx = Fx::from_bits(-20 * 0x1_0000_0000);
@@ -34,6 +35,19 @@ pub(crate) fn mul(a: Fx, b: Fx) -> Fx {
     Fx::from_bits(i64::try_from(product).unwrap_or(if product < 0 { i64::MIN } else { i64::MAX }))
 }
 
+/// `a + b`, clamped to the type's range: the library's `saturating_add` on the bits (the
+/// library computes it with masks, several times the instructions of the native one).
+#[inline]
+pub(crate) fn add(a: Fx, b: Fx) -> Fx {
+    Fx::from_bits(a.to_bits().saturating_add(b.to_bits()))
+}
+
+/// `a - b`, clamped to the type's range: the library's `saturating_sub` on the bits.
+#[inline]
+pub(crate) fn sub(a: Fx, b: Fx) -> Fx {
+    Fx::from_bits(a.to_bits().saturating_sub(b.to_bits()))
+}
+
 /// A divisor prepared for many exact `safe_div`s by the same value.
 ///
 /// A fixed-point quotient is a 96-by-64-bit integer division, which the library does as a
@@ -46,9 +60,11 @@ pub(crate) fn mul(a: Fx, b: Fx) -> Fx {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Divisor {
     divisor: Fx,
-    /// The divisor shifted so its top bit is set, and that shift.
+    /// The divisor's bits when it is positive, else 0.
+    bits: u64,
+    /// The divisor shifted so its top bit is set, and 32 + that shift.
     normalized: u64,
-    shift: u32,
+    numerator_shift: u32,
     /// `floor((2^128 - 1) / normalized) - 2^64`.
     reciprocal: u64,
 }
@@ -65,8 +81,9 @@ impl Divisor {
             });
         Self {
             divisor,
+            bits,
             normalized,
-            shift,
+            numerator_shift: shift.saturating_add(32),
             reciprocal,
         }
     }
@@ -74,29 +91,19 @@ impl Divisor {
     /// `safe_div(numerator, divisor)`, bit for bit.
     #[inline]
     pub(crate) fn divide(&self, numerator: Fx) -> Fx {
-        let Ok(a) = u64::try_from(numerator.to_bits()) else {
-            return safe_div(numerator, self.divisor);
-        };
-        if self.normalized == 0 {
+        let a = numerator.to_bits() as u64;
+        if numerator < ZERO || self.normalized == 0 {
             return safe_div(numerator, self.divisor);
         }
-        // N = a * 2^32 as the 128-bit (high, low), then both shifted like the divisor.
-        let wide = u128::from(a) << 32_u32;
-        let high = u64::try_from(wide >> 64_u32).unwrap_or(u64::MAX);
-        if high >= self.divisor_bits() {
-            return ZERO; // The quotient needs 64 bits or more: an overflow, so 0.
+        // N = a * 2^32; its high word is a >> 32. A quotient of 64 bits or more overflows: 0.
+        if (a >> 32_u32) >= self.bits {
+            return ZERO;
         }
-        let shifted = wide << self.shift;
-        let (u1, u0) = (
-            u64::try_from(shifted >> 64_u32).unwrap_or(0),
-            shifted as u64,
-        );
+        // N shifted like the divisor, as the 128-bit (u1, u0); `numerator_shift` is below 96.
+        let shifted = u128::from(a).wrapping_shl(self.numerator_shift);
+        let (u1, u0) = ((shifted >> 64_u32) as u64, shifted as u64);
         let quotient = self.divide_normalized(u1, u0);
         i64::try_from(quotient).map_or(ZERO, Fx::from_bits)
-    }
-
-    fn divisor_bits(&self) -> u64 {
-        self.normalized >> self.shift
     }
 
     /// Quotient of `(u1, u0) / normalized`, given `u1 < normalized`.
@@ -119,25 +126,91 @@ impl Divisor {
     }
 }
 
-/// The raw u16 as a fixed-point integer (weights and classic bonds are read this way).
+/// Row normalization of integer weights: `w / Σw` for a row of raw u16 weights, bit for bit.
+///
+/// A weight row holds integers (`I32F32::from_num(u16)`), so its sum s is an integer below
+/// 2³¹ (at most 32 768 entries of 65 535) and `safe_div(w, s)` has the bits
+/// `floor(w·2³² / s) = floor(w·2³³ / 2s)`: an integer quotient, done as a multiplication by a
+/// precomputed reciprocal (Granlund and Montgomery, "Division by invariant integers using
+/// multiplication", PLDI 1994, thm. 4.2): for a divisor d with `l = ceil(log2 d)` and
+/// numerators below 2^N, `m = ceil(2^(N+l) / d)` gives `floor(x·m / 2^(N+l)) = floor(x / d)`.
+/// Here d = 2s, x = w·2³³ < 2⁴⁹ and N = max(49, 64 − l), so that N + l ≥ 64 and m < 2⁶⁴: the
+/// quotient is the high word of one 64×64-bit product, shifted right by N + l − 64. A zero
+/// sum (a row of zeros) leaves the weights as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RowNorm {
+    magic: u64,
+    /// N + l − 64.
+    post_shift: u32,
+}
+
+impl RowNorm {
+    /// Identity: a row whose sum is 0 or 1 (d = 2: l = 1, N = 63, m = 2⁶³).
+    pub(crate) const IDENTITY: Self = Self {
+        magic: 1 << 63_u32,
+        post_shift: 0,
+    };
+
+    /// The normalizer for a row of integer weights summing to `sum`.
+    pub(crate) fn new(sum: u64) -> Self {
+        if sum <= 1 {
+            return Self::IDENTITY;
+        }
+        let divisor = u128::from(sum) << 1_u32;
+        // l = ceil(log2 d) for d ≥ 4.
+        let l = 128_u32.saturating_sub(divisor.saturating_sub(1).leading_zeros());
+        let bits = 49_u32.max(64_u32.saturating_sub(l));
+        let k = bits.saturating_add(l);
+        // ceil(2^k / d) = floor((2^k - 1) / d) + 1.
+        let numerator = 1_u128
+            .checked_shl(k)
+            .map_or(u128::MAX, |p| p.wrapping_sub(1));
+        let magic = numerator
+            .checked_div(divisor)
+            .map_or(0, |q| q.saturating_add(1));
+        Self {
+            magic: u64::try_from(magic).unwrap_or(u64::MAX),
+            post_shift: k.saturating_sub(64),
+        }
+    }
+
+    /// `safe_div(I32F32(w), I32F32(sum))` for a weight `w ≤ sum` of the row.
+    #[inline]
+    pub(crate) fn apply(self, w: u16) -> Fx {
+        let numerator = u64::from(w) << 33_u32;
+        let high = (u128::from(numerator).wrapping_mul(u128::from(self.magic)) >> 64_u32) as u64;
+        Fx::from_bits(high.checked_shr(self.post_shift).unwrap_or(0) as i64)
+    }
+}
+
+/// The raw u16 as a fixed-point integer (weights and classic bonds are read this way). (weights and classic bonds are read this way).
 pub(crate) fn u16_to_fixed(x: u16) -> Fx {
     Fx::from_num(x)
 }
 
 /// `x / 65535`, truncated: a stored u16 proportion read back as a fraction.
+#[inline]
 pub(crate) fn u16_proportion(x: u16) -> Fx {
-    safe_div(u16_to_fixed(x), U16_MAX)
+    // safe_div(x·2³², 65535·2³²) has the bits floor(x·2³² / 65535); a constant divisor.
+    Fx::from_bits((u64::from(x) << 32_u32).wrapping_div(65_535) as i64)
 }
 
 /// The storage form of a proportion: `floor(x * 65535)`, clamped to [0, 65535].
+#[inline]
 pub(crate) fn fixed_proportion_to_u16(x: Fx) -> u16 {
-    mul(x, U16_MAX).saturating_to_num::<u16>()
+    // x·65535 is exact below 1 (no floor to apply), its integer part floors, and the result
+    // clamps to [0, 65535]: 0 below zero, 65535 from 1 up.
+    match u64::try_from(x.to_bits()) {
+        Ok(bits) if bits < ONE_BITS => (bits.wrapping_mul(65_535) >> 32_u32) as u16,
+        Ok(_) => u16::MAX,
+        Err(_) => 0,
+    }
 }
 
 /// Sum without wrapping. Every sum the epoch takes is of values far below the type's range
 /// (input validation bounds n and the stake total), so this equals the reference's plain sum.
 pub(crate) fn sum(values: impl IntoIterator<Item = Fx>) -> Fx {
-    values.into_iter().fold(ZERO, Fx::saturating_add)
+    values.into_iter().fold(ZERO, add)
 }
 
 /// Divide every element by the exact sum; an all-zero vector is left as it is.
@@ -241,15 +314,15 @@ impl AlphaSigmoid {
 
     fn diff(consensus: Fx, weight: Fx, bond: Fx) -> Fx {
         if weight >= bond {
-            clamp(weight.saturating_sub(consensus), ZERO, ONE)
+            clamp(sub(weight, consensus), ZERO, ONE)
         } else {
-            clamp(bond.saturating_sub(weight), ZERO, ONE)
+            clamp(sub(bond, weight), ZERO, ONE)
         }
     }
 
     fn alpha_of_diff(&self, diff: Fx) -> Fx {
-        let exponent = mul(self.slope, diff.saturating_sub(HALF));
-        let denominator = ONE.saturating_add(exp_safe(exponent));
+        let exponent = mul(self.slope, sub(diff, HALF));
+        let denominator = add(ONE, exp_safe(exponent));
         // 1 / (1 + e) with e ≥ 0 is at most 1: the native reciprocal gives the library's bits.
         let sigmoid = u64::try_from(denominator.to_bits())
             .ok()
@@ -258,7 +331,7 @@ impl AlphaSigmoid {
             .map_or_else(|| ONE.saturating_div(denominator), Fx::from_bits);
         let alpha = self
             .low
-            .saturating_add(mul(sigmoid, self.high.saturating_sub(self.low)));
+            .saturating_add(mul(sigmoid, sub(self.high, self.low)));
         clamp(alpha, self.low, self.high)
     }
 }
@@ -464,6 +537,8 @@ mod tests {
             assert_eq!(Divisor::new(y).divide(x), safe_div(x, y), "{a} / {b}");
             assert_eq!(Divisor::new(x).divide(y), safe_div(y, x), "{b} / {a}");
             assert_eq!(mul(x, y), x.saturating_mul(y), "{a} * {b}");
+            assert_eq!(add(x, y), x.saturating_add(y), "{a} + {b}");
+            assert_eq!(sub(x, y), x.saturating_sub(y), "{a} - {b}");
             let minus = Fx::from_bits(a.wrapping_neg());
             assert_eq!(mul(minus, y), minus.saturating_mul(y), "-{a} * {b}");
         }
@@ -477,6 +552,71 @@ mod tests {
         ] {
             let (x, y) = (Fx::from_bits(a), Fx::from_bits(b));
             assert_eq!(Divisor::new(y).divide(x), safe_div(x, y), "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn row_norm_matches_safe_div() {
+        let mut state = 0x0123_4567_89AB_CDEF_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut sums: Vec<u64> = (0..300).collect();
+        sums.extend((0..31).flat_map(|k| [(1_u64 << k) - 1, 1 << k, (1 << k) + 1]));
+        sums.extend([2_147_450_880, (1 << 31) - 1, 65_535, 65_536, 131_070]);
+        for _ in 0..20_000 {
+            sums.push(next() >> (33 + next() % 31));
+        }
+        for sum in sums {
+            let norm = RowNorm::new(sum);
+            let total = Fx::from_bits((sum << 32) as i64);
+            let mut ws: Vec<u64> = vec![0, 1, 2, sum / 2, sum / 3, sum.saturating_sub(1), sum];
+            ws.extend((0..20).map(|_| next() % (sum + 1)));
+            for w in ws.into_iter().filter(|&w| w <= 65_535) {
+                let w = w as u16;
+                let want = if sum == 0 {
+                    u16_to_fixed(w)
+                } else {
+                    safe_div(u16_to_fixed(w), total)
+                };
+                assert_eq!(norm.apply(w), want, "{w} / {sum}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_conversions_match_the_library() {
+        for x in 0..=u16::MAX {
+            assert_eq!(u16_proportion(x), safe_div(u16_to_fixed(x), U16_MAX), "{x}");
+        }
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut bits: Vec<i64> = vec![
+            0,
+            1,
+            -1,
+            1 << 32,
+            (1 << 32) - 1,
+            (1 << 32) + 1,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            bits.push((state >> (state % 64)) as i64);
+            bits.push((state % (1 << 33)) as i64 - (1 << 31));
+        }
+        for b in bits {
+            let x = Fx::from_bits(b);
+            assert_eq!(
+                fixed_proportion_to_u16(x),
+                mul(x, U16_MAX).saturating_to_num::<u16>(),
+                "{b}"
+            );
         }
     }
 

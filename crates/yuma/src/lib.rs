@@ -89,6 +89,7 @@ mod error;
 mod fixed;
 pub mod simulate;
 mod sparse;
+mod weights;
 
 pub use contract::{EpochInput, EpochOutput, NeuronInput, NeuronOutput, Params, RowEntry};
 pub use epoch::epoch;

@@ -1,21 +1,39 @@
-//! Row-compressed sparse matrices of `(column uid, value)` entries.
+//! Row-compressed sparse matrices, stored column-index and value apart (structure of arrays).
 //!
 //! Rows keep the order their entries arrived in: the reference stores weight rows in the order
 //! `set_weights` received them and some of its bond rows in weight-row order, and that order
-//! changes results (see `bonds::liquid_ema`). Every operation here is linear in the number of
+//! changes results (see `bonds::LiquidState`). Every operation here is linear in the number of
 //! entries plus the number of rows; none of them touches an n×n grid.
 
-use crate::fixed::{sum, Divisor, Fx, ZERO};
+use crate::fixed::Fx;
 
-/// One matrix entry: the column's uid and its value.
-pub(crate) type Entry = (u16, Fx);
+/// Read access to the rows of a sparse matrix, for the passes that only walk it.
+pub(crate) trait RowSource {
+    fn n_rows(&self) -> usize;
+    /// Call `f(column)` for each entry of row `i`, in stored order.
+    fn for_each_column(&self, i: usize, f: impl FnMut(u16));
+    /// Call `f(column, value)` for each entry of row `i`, in stored order.
+    fn for_each_entry(&self, i: usize, f: impl FnMut(u16, Fx));
+    /// Whether row `i`'s columns strictly ascend.
+    fn is_ascending(&self, i: usize) -> bool;
+    /// Call `f(column, value)` for the entries of row `i` from position `from` on while their
+    /// column is below `limit`; returns the position of the first entry not visited.
+    fn for_each_entry_below(
+        &self,
+        i: usize,
+        from: usize,
+        limit: usize,
+        f: impl FnMut(u16, Fx),
+    ) -> usize;
+}
 
 /// A sparse matrix in compressed-row form.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct SparseMatrix {
-    /// `offsets[i]..offsets[i + 1]` is row i's range in `entries`; `offsets.len()` is rows + 1.
+    /// `offsets[i]..offsets[i + 1]` is row i's range; `offsets.len()` is rows + 1.
     offsets: Vec<usize>,
-    entries: Vec<Entry>,
+    cols: Vec<u16>,
+    vals: Vec<Fx>,
 }
 
 impl SparseMatrix {
@@ -25,157 +43,160 @@ impl SparseMatrix {
         offsets.push(0);
         Self {
             offsets,
-            entries: Vec::with_capacity(nnz),
+            cols: Vec::with_capacity(nnz),
+            vals: Vec::with_capacity(nnz),
         }
     }
 
     /// Append an entry to the row being built.
+    #[inline]
     pub(crate) fn push(&mut self, column: u16, value: Fx) {
-        self.entries.push((column, value));
+        self.cols.push(column);
+        self.vals.push(value);
+    }
+
+    /// Room for `additional` more entries.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.cols.reserve(additional);
+        self.vals.reserve(additional);
     }
 
     /// Close the row being built.
     pub(crate) fn end_row(&mut self) {
-        self.offsets.push(self.entries.len());
+        self.offsets.push(self.cols.len());
     }
 
+    /// The entries of the row being built (pushed since the last `end_row`).
+    pub(crate) fn open_row(&self) -> (&[u16], &[Fx]) {
+        let start = self.offsets.last().copied().unwrap_or(0);
+        (
+            self.cols.get(start..).unwrap_or(&[]),
+            self.vals.get(start..).unwrap_or(&[]),
+        )
+    }
+
+    fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let start = *self.offsets.get(i)?;
+        let end = *self.offsets.get(i.checked_add(1)?)?;
+        Some(start..end)
+    }
+
+    /// Row `i` as (columns, values), or an empty row past the end.
+    pub(crate) fn row(&self, i: usize) -> (&[u16], &[Fx]) {
+        self.range(i)
+            .and_then(|range| Some((self.cols.get(range.clone())?, self.vals.get(range)?)))
+            .unwrap_or((&[], &[]))
+    }
+}
+
+/// Consecutive rows of a [`SparseMatrix`] with mutable values, for work split by rows.
+#[derive(Debug)]
+pub(crate) struct RowsMut<'a> {
+    /// Row r of the chunk spans `bounds[r] - base .. bounds[r + 1] - base` in the slices.
+    bounds: &'a [usize],
+    base: usize,
+    cols: &'a [u16],
+    vals: &'a mut [Fx],
+}
+
+impl RowsMut<'_> {
     pub(crate) fn n_rows(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
+        self.bounds.len().saturating_sub(1)
     }
 
-    pub(crate) fn nnz(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Row `i`, or an empty row past the end.
-    pub(crate) fn row(&self, i: usize) -> &[Entry] {
-        match (self.offsets.get(i), self.offsets.get(i.saturating_add(1))) {
-            (Some(&start), Some(&end)) => self.entries.get(start..end).unwrap_or(&[]),
-            _ => &[],
-        }
-    }
-
-    /// The rows in order.
-    pub(crate) fn rows(&self) -> impl Iterator<Item = &[Entry]> + '_ {
-        self.offsets.windows(2).map(move |bounds| match bounds {
-            [start, end] => self.entries.get(*start..*end).unwrap_or(&[]),
-            _ => &[],
-        })
-    }
-
-    /// Apply `f` to each row, mutably, with its index.
-    pub(crate) fn for_each_row_mut(&mut self, mut f: impl FnMut(usize, &mut [Entry])) {
-        let mut rest: &mut [Entry] = &mut self.entries;
-        for (i, bounds) in self.offsets.windows(2).enumerate() {
-            let len = match bounds {
-                [start, end] => end.saturating_sub(*start),
-                _ => 0,
-            };
-            let Some((row, tail)) = std::mem::take(&mut rest).split_at_mut_checked(len) else {
-                return;
-            };
-            f(i, row);
-            rest = tail;
-        }
-    }
-
-    /// A new matrix with `f(row, column, value)` applied; `None` drops the entry. Order is kept.
-    pub(crate) fn filter_map(&self, mut f: impl FnMut(usize, u16, Fx) -> Option<Fx>) -> Self {
-        let mut out = Self::with_capacity(self.n_rows(), self.nnz());
-        for (i, row) in self.rows().enumerate() {
-            for &(j, value) in row {
-                if let Some(mapped) = f(i, j, value) {
-                    out.push(j, mapped);
-                }
-            }
-            out.end_row();
-        }
-        out
-    }
-
-    /// Sum of each row.
-    pub(crate) fn row_sums(&self) -> Vec<Fx> {
-        self.rows()
-            .map(|row| sum(row.iter().map(|&(_, value)| value)))
-            .collect()
-    }
-
-    /// Divide each row with a positive sum by that sum.
-    pub(crate) fn normalize_rows(&mut self) {
-        self.for_each_row_mut(|_, row| {
-            let total = sum(row.iter().map(|&(_, value)| value));
-            if total > ZERO {
-                let divisor = Divisor::new(total);
-                for entry in row.iter_mut() {
-                    entry.1 = divisor.divide(entry.1);
-                }
-            }
-        });
-    }
-
-    /// Sum of each of `columns` columns (saturating, as the reference accumulates them).
-    pub(crate) fn column_sums(&self, columns: usize) -> Vec<Fx> {
-        let mut sums = vec![ZERO; columns];
-        for &(j, value) in &self.entries {
-            if let Some(total) = sums.get_mut(usize::from(j)) {
-                *total = total.saturating_add(value);
-            }
-        }
-        sums
-    }
-
-    /// Divide each entry by its column's sum where that sum is non-zero.
-    pub(crate) fn normalize_columns(&mut self, columns: usize) {
-        let sums = self.column_sums(columns);
-        self.divide_columns_by(&sums);
-    }
-
-    /// Divide each entry by its column's maximum, so every non-zero column peaks at 1.
-    pub(crate) fn max_upscale_columns(&mut self, columns: usize) {
-        let mut maxima = vec![ZERO; columns];
-        for &(j, value) in &self.entries {
-            if let Some(max) = maxima.get_mut(usize::from(j)) {
-                if *max < value {
-                    *max = value;
-                }
-            }
-        }
-        self.divide_columns_by(&maxima);
-    }
-
-    fn divide_columns_by(&mut self, divisors: &[Fx]) {
-        let prepared: Vec<Option<Divisor>> = divisors
-            .iter()
-            .map(|&d| (d != ZERO).then(|| Divisor::new(d)))
-            .collect();
-        for entry in &mut self.entries {
-            if let Some(Some(divisor)) = prepared.get(usize::from(entry.0)) {
-                entry.1 = divisor.divide(entry.1);
-            }
+    /// Row r of the chunk as (columns, values).
+    pub(crate) fn row_mut(&mut self, r: usize) -> (&[u16], &mut [Fx]) {
+        let range = self
+            .bounds
+            .get(r)
+            .zip(self.bounds.get(r.saturating_add(1)))
+            .map(|(&start, &end)| start.saturating_sub(self.base)..end.saturating_sub(self.base));
+        match range {
+            Some(range) => match (self.cols.get(range.clone()), self.vals.get_mut(range)) {
+                (Some(cols), Some(vals)) => (cols, vals),
+                _ => (&[], &mut []),
+            },
+            None => (&[], &mut []),
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn matrix(rows: &[&[(u16, i32)]]) -> SparseMatrix {
-        let mut m = SparseMatrix::with_capacity(rows.len(), 0);
-        for row in rows {
-            for &(j, v) in *row {
-                m.push(j, Fx::from_num(v));
-            }
-            m.end_row();
+impl SparseMatrix {
+    /// The rows in chunks of `rows_per_chunk` (the last may be shorter), values mutable.
+    pub(crate) fn row_chunks_mut(&mut self, rows_per_chunk: usize) -> Vec<RowsMut<'_>> {
+        let rows = self.offsets.len().saturating_sub(1);
+        let step = rows_per_chunk.max(1);
+        let mut chunks = Vec::with_capacity(rows.div_ceil(step));
+        let mut cols: &[u16] = &self.cols;
+        let mut vals: &mut [Fx] = &mut self.vals;
+        let mut first = 0_usize;
+        while first < rows {
+            let last = first.saturating_add(step).min(rows);
+            let (Some(&base), Some(&end)) = (self.offsets.get(first), self.offsets.get(last))
+            else {
+                break;
+            };
+            let len = end.saturating_sub(base);
+            let (Some((chunk_cols, rest_cols)), Some((chunk_vals, rest_vals))) = (
+                cols.split_at_checked(len),
+                std::mem::take(&mut vals).split_at_mut_checked(len),
+            ) else {
+                break;
+            };
+            chunks.push(RowsMut {
+                bounds: self.offsets.get(first..=last).unwrap_or(&[]),
+                base,
+                cols: chunk_cols,
+                vals: chunk_vals,
+            });
+            cols = rest_cols;
+            vals = rest_vals;
+            first = last;
         }
-        m
+        chunks
+    }
+}
+
+impl RowSource for SparseMatrix {
+    fn n_rows(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
     }
 
-    #[test]
-    fn column_normalization_skips_zero_columns() {
-        let mut m = matrix(&[&[(0, 1), (1, 0)], &[(0, 3)]]);
-        m.normalize_columns(3);
-        assert_eq!(m.row(0), &[(0, Fx::from_num(0.25_f64)), (1, ZERO)]);
-        assert_eq!(m.row(1), &[(0, Fx::from_num(0.75_f64))]);
+    fn for_each_column(&self, i: usize, f: impl FnMut(u16)) {
+        self.row(i).0.iter().copied().for_each(f);
+    }
+
+    #[inline]
+    fn for_each_entry(&self, i: usize, mut f: impl FnMut(u16, Fx)) {
+        let (cols, vals) = self.row(i);
+        for (&j, &v) in cols.iter().zip(vals) {
+            f(j, v);
+        }
+    }
+
+    fn is_ascending(&self, i: usize) -> bool {
+        self.row(i).0.windows(2).all(|pair| match pair {
+            [a, b] => a < b,
+            _ => true,
+        })
+    }
+
+    fn for_each_entry_below(
+        &self,
+        i: usize,
+        from: usize,
+        limit: usize,
+        mut f: impl FnMut(u16, Fx),
+    ) -> usize {
+        let (cols, vals) = self.row(i);
+        let mut next = from;
+        for (&j, &v) in cols.iter().zip(vals).skip(from) {
+            if usize::from(j) >= limit {
+                break;
+            }
+            f(j, v);
+            next = next.saturating_add(1);
+        }
+        next
     }
 }
