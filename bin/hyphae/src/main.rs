@@ -30,6 +30,30 @@ enum Command {
     /// Run Yuma Consensus epochs offline: check the chain's numbers or try a weight policy.
     #[command(subcommand)]
     Yuma(commands::yuma::YumaCommand),
+    /// Run a node (today: a one-node dev chain with --dev).
+    Node(commands::node::NodeArgs),
+    /// Show an account's free balance.
+    Balance(commands::chain::BalanceArgs),
+    /// Send TAO to another account.
+    Transfer(commands::chain::TransferArgs),
+    /// Show the best and finalized blocks, or one block with --number.
+    Block(commands::chain::BlockArgs),
+    /// Stake TAO on a hotkey, unstake, or list stake.
+    #[command(subcommand)]
+    Stake(commands::stake::StakeCommand),
+    /// Create, inspect, configure and register on subnets.
+    #[command(subcommand)]
+    Subnet(commands::subnet::SubnetCommand),
+    /// Publish a neuron's axon endpoint.
+    #[command(subcommand)]
+    Axon(commands::axon::AxonCommand),
+    /// Set, commit or reveal a validator's weights.
+    #[command(subcommand)]
+    Weights(commands::weights::WeightsCommand),
+    /// Show a subnet's metagraph.
+    Metagraph(commands::metagraph::MetagraphArgs),
+    /// Explain a uid's emission in its subnet's last epoch.
+    Explain(commands::metagraph::ExplainArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -38,6 +62,16 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Wallet(cmd) => cmd.run(cli.output),
         Command::Yuma(cmd) => cmd.run(cli.output),
+        Command::Node(cmd) => cmd.run(cli.output),
+        Command::Balance(cmd) => cmd.run(cli.output),
+        Command::Transfer(cmd) => cmd.run(cli.output),
+        Command::Block(cmd) => cmd.run(cli.output),
+        Command::Stake(cmd) => cmd.run(cli.output),
+        Command::Subnet(cmd) => cmd.run(cli.output),
+        Command::Axon(cmd) => cmd.run(cli.output),
+        Command::Weights(cmd) => cmd.run(cli.output),
+        Command::Metagraph(cmd) => cmd.run(cli.output),
+        Command::Explain(cmd) => cmd.run(cli.output),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

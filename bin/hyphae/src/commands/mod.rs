@@ -1,2 +1,9 @@
+pub mod axon;
+pub mod chain;
+pub mod metagraph;
+pub mod node;
+pub mod stake;
+pub mod subnet;
 pub mod wallet;
+pub mod weights;
 pub mod yuma;

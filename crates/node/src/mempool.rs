@@ -1,0 +1,518 @@
+//! The mempool: signed transactions waiting for a block.
+//!
+//! Rules, in the order [`Mempool::insert`] applies them:
+//! 1. **At the door**, a transaction must verify (signature over this chain's genesis hash),
+//!    carry exactly the next nonce of its signer (the chain's nonce plus the signer's pending
+//!    count), or the nonce of a pending one it replaces, and its signer must hold the fee plus
+//!    tip. Anything else is refused with the ledger's [`TxError`] (`BadSignature`,
+//!    `NonceStale`, `NonceFuture`, `CannotPayFee`): a gap is never queued, so every account's
+//!    pending nonces are contiguous from the chain's nonce.
+//! 2. **Replacement:** a transaction with the nonce of a pending one replaces it if it tips
+//!    more. A `set_weights` replaces a pending `set_weights` of the same hotkey and netuid at
+//!    the same nonce whatever the tip: newer weights supersede older ones.
+//! 3. **Bounds:** at most `capacity` transactions in all and `per_account` per signer.
+//!
+//! [`Mempool::ready`] picks a block's candidates: each account's transactions in nonce order,
+//! accounts interleaved by tip (highest first, then arrival).
+
+use hyphae_keys::verify;
+use hyphae_ledger::{codec::blake2_256, Call, State, Transaction};
+use hyphae_primitives::{AccountId, Hash, TxError};
+use parity_scale_codec::Encode;
+use std::{
+    cmp::Reverse,
+    collections::{BTreeMap, BinaryHeap},
+};
+
+/// Limits of the mempool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MempoolConfig {
+    /// Most transactions pending in all.
+    pub capacity: usize,
+    /// Most transactions pending per signer.
+    pub per_account: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        Self {
+            capacity: 16_384,
+            per_account: 1_024,
+        }
+    }
+}
+
+/// Why the mempool refused a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MempoolError {
+    /// A ledger rule refuses it.
+    #[error("invalid transaction: {0}")]
+    Invalid(TxError),
+    /// The mempool is full.
+    #[error("the mempool is full ({capacity} transactions)")]
+    Full {
+        /// Its capacity.
+        capacity: usize,
+    },
+    /// The signer has too many pending transactions.
+    #[error("the signer already has {limit} pending transactions")]
+    AccountFull {
+        /// The per-account limit.
+        limit: usize,
+    },
+    /// A pending transaction with this nonce tips at least as much.
+    #[error("a pending transaction with nonce {nonce} tips at least as much")]
+    ReplacementUnderpriced {
+        /// The contested nonce.
+        nonce: u64,
+    },
+    /// The same transaction is already pending.
+    #[error("transaction {0} is already pending")]
+    AlreadyKnown(Hash),
+}
+
+/// What [`Mempool::insert`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inserted {
+    /// The new transaction's hash.
+    pub hash: Hash,
+    /// The pending transaction it replaced.
+    pub replaced: Option<Hash>,
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    tx: Transaction,
+    hash: Hash,
+    arrival: u64,
+}
+
+/// The hash a transaction is known by (and its receipt carries).
+pub fn tx_hash(tx: &Transaction) -> Hash {
+    blake2_256(&tx.encode())
+}
+
+/// Whether the signature verifies over `genesis_hash`. Pure CPU: call it before taking a lock.
+pub fn signature_valid(tx: &Transaction, genesis_hash: &Hash) -> bool {
+    let payload =
+        Transaction::signing_payload(genesis_hash, &tx.signer, tx.nonce, tx.tip, &tx.call);
+    verify(&tx.signer, &payload, &tx.signature)
+}
+
+/// Pending transactions, per account in nonce order.
+#[derive(Debug, Default)]
+pub struct Mempool {
+    config: MempoolConfig,
+    accounts: BTreeMap<AccountId, BTreeMap<u64, Pending>>,
+    by_hash: BTreeMap<Hash, (AccountId, u64)>,
+    /// Transactions replaced since the last block, reported as dropped by [`Mempool::on_block`].
+    replaced: Vec<Hash>,
+    arrivals: u64,
+}
+
+impl Mempool {
+    /// An empty mempool.
+    pub fn new(config: MempoolConfig) -> Self {
+        Self {
+            config,
+            accounts: BTreeMap::new(),
+            by_hash: BTreeMap::new(),
+            replaced: Vec::new(),
+            arrivals: 0,
+        }
+    }
+
+    /// Transactions pending.
+    pub fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    /// Whether nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+
+    /// Whether `hash` is pending.
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.by_hash.contains_key(hash)
+    }
+
+    /// The nonce `who` should sign with next: the chain's plus its pending count.
+    pub fn next_nonce(&self, who: &AccountId, state: &State) -> u64 {
+        let pending = self.accounts.get(who).map_or(0, BTreeMap::len);
+        state
+            .nonce(who)
+            .saturating_add(u64::try_from(pending).unwrap_or(u64::MAX))
+    }
+
+    /// Checks `tx` against `state` and the pending set, and queues it. The signature must
+    /// have been checked with [`signature_valid`] (it is checked again here only if
+    /// `check_signature` is set).
+    pub fn insert(
+        &mut self,
+        tx: Transaction,
+        state: &State,
+        check_signature: bool,
+    ) -> Result<Inserted, MempoolError> {
+        if check_signature && !signature_valid(&tx, &state.head().genesis_hash) {
+            return Err(MempoolError::Invalid(TxError::BadSignature));
+        }
+        let hash = tx_hash(&tx);
+        if self.by_hash.contains_key(&hash) {
+            return Err(MempoolError::AlreadyKnown(hash));
+        }
+        let chain_nonce = state.nonce(&tx.signer);
+        if tx.nonce < chain_nonce {
+            return Err(MempoolError::Invalid(TxError::NonceStale));
+        }
+        let next = self.next_nonce(&tx.signer, state);
+        if tx.nonce > next {
+            return Err(MempoolError::Invalid(TxError::NonceFuture));
+        }
+        let due = tx
+            .call
+            .fee(state)
+            .checked_add(tx.tip)
+            .ok_or(MempoolError::Invalid(TxError::CannotPayFee))?;
+        if state.balance(&tx.signer) < due {
+            return Err(MempoolError::Invalid(TxError::CannotPayFee));
+        }
+        let replaced = if tx.nonce < next {
+            Some(self.check_replacement(&tx)?)
+        } else {
+            let pending = self.accounts.get(&tx.signer).map_or(0, BTreeMap::len);
+            if pending >= self.config.per_account {
+                return Err(MempoolError::AccountFull {
+                    limit: self.config.per_account,
+                });
+            }
+            if self.len() >= self.config.capacity {
+                return Err(MempoolError::Full {
+                    capacity: self.config.capacity,
+                });
+            }
+            None
+        };
+        if let Some(old) = replaced {
+            self.by_hash.remove(&old);
+            // Bounded: at most one entry per admitted transaction between two blocks, and the
+            // oldest are forgotten past the capacity.
+            if self.replaced.len() >= self.config.capacity {
+                self.replaced.clear();
+            }
+            self.replaced.push(old);
+        }
+        self.arrivals = self.arrivals.saturating_add(1);
+        self.by_hash.insert(hash, (tx.signer, tx.nonce));
+        let nonce = tx.nonce;
+        let signer = tx.signer;
+        let pending = Pending {
+            tx,
+            hash,
+            arrival: self.arrivals,
+        };
+        self.accounts
+            .entry(signer)
+            .or_default()
+            .insert(nonce, pending);
+        Ok(Inserted { hash, replaced })
+    }
+
+    /// The hash of the pending transaction `tx` may replace, or why not.
+    fn check_replacement(&self, tx: &Transaction) -> Result<Hash, MempoolError> {
+        let old = self
+            .accounts
+            .get(&tx.signer)
+            .and_then(|pending| pending.get(&tx.nonce))
+            .ok_or(MempoolError::Invalid(TxError::NonceFuture))?;
+        let newer_weights = matches!(
+            (&old.tx.call, &tx.call),
+            (Call::SetWeights { netuid: a, .. }, Call::SetWeights { netuid: b, .. }) if a == b
+        );
+        if newer_weights || tx.tip > old.tx.tip {
+            Ok(old.hash)
+        } else {
+            Err(MempoolError::ReplacementUnderpriced { nonce: tx.nonce })
+        }
+    }
+
+    /// Up to `max` candidates for the next block: per account in nonce order, accounts
+    /// interleaved by tip, then by arrival.
+    pub fn ready(&self, max: usize) -> Vec<Transaction> {
+        let queues: Vec<Vec<&Pending>> = self
+            .accounts
+            .values()
+            .map(|pending| pending.values().collect())
+            .collect();
+        let mut heap = BinaryHeap::new();
+        for (account_idx, queue) in queues.iter().enumerate() {
+            if let Some(first) = queue.first() {
+                heap.push((first.tx.tip, Reverse(first.arrival), account_idx, 0usize));
+            }
+        }
+        let mut out = Vec::with_capacity(max.min(self.len()));
+        while out.len() < max {
+            let Some((_, _, account_idx, position)) = heap.pop() else {
+                break;
+            };
+            let Some(queue) = queues.get(account_idx) else {
+                continue;
+            };
+            if let Some(pending) = queue.get(position) {
+                out.push(pending.tx.clone());
+            }
+            let next_position = position.saturating_add(1);
+            if let Some(next) = queue.get(next_position) {
+                heap.push((
+                    next.tx.tip,
+                    Reverse(next.arrival),
+                    account_idx,
+                    next_position,
+                ));
+            }
+        }
+        out
+    }
+
+    /// After a block: drops what the chain has consumed (nonce below the account's new nonce)
+    /// and everything from a `rejected` transaction onwards in its account (the nonces after
+    /// it can no longer follow). Returns the dropped hashes that were not in the block, with
+    /// why.
+    pub fn on_block(
+        &mut self,
+        state: &State,
+        included: &[Hash],
+        rejected: &[(Hash, TxError)],
+    ) -> Vec<(Hash, TxError)> {
+        let included: std::collections::BTreeSet<&Hash> = included.iter().collect();
+        // Replaced transactions lost their nonce to another one.
+        let mut dropped: Vec<(Hash, TxError)> = self
+            .replaced
+            .drain(..)
+            .map(|hash| (hash, TxError::NonceStale))
+            .collect();
+        for (hash, error) in rejected {
+            let Some(&(signer, nonce)) = self.by_hash.get(hash) else {
+                continue;
+            };
+            if let Some(pending) = self.accounts.get_mut(&signer) {
+                let later = pending.split_off(&nonce);
+                for (_, gone) in later {
+                    self.by_hash.remove(&gone.hash);
+                    let why = if gone.hash == *hash {
+                        *error
+                    } else {
+                        TxError::NonceFuture
+                    };
+                    dropped.push((gone.hash, why));
+                }
+            }
+        }
+        for (signer, pending) in &mut self.accounts {
+            let chain_nonce = state.nonce(signer);
+            let keep = pending.split_off(&chain_nonce);
+            for (_, done) in std::mem::replace(pending, keep) {
+                self.by_hash.remove(&done.hash);
+                if !included.contains(&done.hash) {
+                    dropped.push((done.hash, TxError::NonceStale));
+                }
+            }
+        }
+        self.accounts.retain(|_, pending| !pending.is_empty());
+        dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyphae_keys::Keypair;
+    use hyphae_ledger::{build_block, weights::WeightsArgs, ChainSpec};
+    use hyphae_primitives::{NetUid, Rao};
+
+    fn setup() -> (State, Keypair, AccountId) {
+        let (state, _) = ChainSpec::dev().unwrap().build().unwrap();
+        let alice = Keypair::from_uri("//Alice").unwrap();
+        let bob = Keypair::from_uri("//Bob").unwrap().account_id();
+        (state, alice, bob)
+    }
+
+    fn transfer(
+        state: &State,
+        key: &Keypair,
+        nonce: u64,
+        tip: u64,
+        dest: AccountId,
+    ) -> Transaction {
+        let call = Call::Transfer {
+            dest,
+            amount: Rao(1_000),
+        };
+        Transaction::sign(key, &state.head().genesis_hash, nonce, Rao(tip), call)
+    }
+
+    #[test]
+    fn door_rejects_bad_signature_stale_and_gapped_nonces() {
+        let (state, alice, bob) = setup();
+        let mut pool = Mempool::new(MempoolConfig::default());
+        let mut forged = transfer(&state, &alice, 0, 0, bob);
+        forged.tip = Rao(1);
+        assert_eq!(
+            pool.insert(forged, &state, true),
+            Err(MempoolError::Invalid(TxError::BadSignature))
+        );
+        assert_eq!(
+            pool.insert(transfer(&state, &alice, 1, 0, bob), &state, true),
+            Err(MempoolError::Invalid(TxError::NonceFuture))
+        );
+        let first = transfer(&state, &alice, 0, 0, bob);
+        let ok = pool.insert(first.clone(), &state, true).unwrap();
+        assert_eq!(
+            pool.insert(first, &state, true),
+            Err(MempoolError::AlreadyKnown(ok.hash))
+        );
+        pool.insert(transfer(&state, &alice, 1, 0, bob), &state, true)
+            .unwrap();
+        assert_eq!(pool.next_nonce(&alice.account_id(), &state), 2);
+        let poor = Keypair::from_uri("//Nobody").unwrap();
+        assert_eq!(
+            pool.insert(transfer(&state, &poor, 0, 0, bob), &state, true),
+            Err(MempoolError::Invalid(TxError::CannotPayFee))
+        );
+    }
+
+    #[test]
+    fn replacement_needs_a_higher_tip_except_for_newer_weights() {
+        let (state, alice, bob) = setup();
+        let mut pool = Mempool::new(MempoolConfig::default());
+        let first = pool
+            .insert(transfer(&state, &alice, 0, 5, bob), &state, true)
+            .unwrap();
+        let other = Keypair::from_uri("//Charlie").unwrap().account_id();
+        assert_eq!(
+            pool.insert(transfer(&state, &alice, 0, 5, other), &state, true),
+            Err(MempoolError::ReplacementUnderpriced { nonce: 0 })
+        );
+        let second = pool
+            .insert(transfer(&state, &alice, 0, 6, other), &state, true)
+            .unwrap();
+        assert_eq!(second.replaced, Some(first.hash));
+        assert_eq!(pool.len(), 1);
+        assert_eq!(
+            pool.on_block(&state, &[], &[]),
+            vec![(first.hash, TxError::NonceStale)]
+        );
+        assert_eq!(pool.len(), 1);
+
+        let hot = Keypair::from_uri("//Alice//hot").unwrap();
+        let mut state = state;
+        // Fund the hotkey so it can pay fees.
+        let fund = Transaction::sign(
+            &alice,
+            &state.head().genesis_hash,
+            0,
+            Rao::ZERO,
+            Call::Transfer {
+                dest: hot.account_id(),
+                amount: Rao(1_000_000_000),
+            },
+        );
+        build_block(&mut state, vec![fund], 1, alice.account_id());
+        let weights = |values: Vec<u16>| Call::SetWeights {
+            netuid: NetUid(1),
+            weights: WeightsArgs {
+                uids: vec![0],
+                values,
+                version_key: 0,
+            },
+        };
+        let mut pool = Mempool::new(MempoolConfig::default());
+        let old = pool
+            .insert(
+                Transaction::sign(
+                    &hot,
+                    &state.head().genesis_hash,
+                    0,
+                    Rao(9),
+                    weights(vec![1]),
+                ),
+                &state,
+                true,
+            )
+            .unwrap();
+        let new = pool
+            .insert(
+                Transaction::sign(
+                    &hot,
+                    &state.head().genesis_hash,
+                    0,
+                    Rao(0),
+                    weights(vec![2]),
+                ),
+                &state,
+                true,
+            )
+            .unwrap();
+        assert_eq!(new.replaced, Some(old.hash));
+    }
+
+    #[test]
+    fn bounds_and_tip_priority() {
+        let (state, alice, bob) = setup();
+        let mut pool = Mempool::new(MempoolConfig {
+            capacity: 3,
+            per_account: 2,
+        });
+        pool.insert(transfer(&state, &alice, 0, 1, bob), &state, true)
+            .unwrap();
+        pool.insert(transfer(&state, &alice, 1, 100, bob), &state, true)
+            .unwrap();
+        assert_eq!(
+            pool.insert(transfer(&state, &alice, 2, 0, bob), &state, true),
+            Err(MempoolError::AccountFull { limit: 2 })
+        );
+        let bob_key = Keypair::from_uri("//Bob").unwrap();
+        let charlie = Keypair::from_uri("//Charlie").unwrap();
+        pool.insert(
+            transfer(&state, &bob_key, 0, 50, alice.account_id()),
+            &state,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            pool.insert(transfer(&state, &charlie, 0, 0, bob), &state, true),
+            Err(MempoolError::Full { capacity: 3 })
+        );
+        let ready = pool.ready(10);
+        // Bob tips 50 > Alice's first (1); Alice's nonces stay in order.
+        let order: Vec<(AccountId, u64)> = ready.iter().map(|tx| (tx.signer, tx.nonce)).collect();
+        assert_eq!(
+            order,
+            vec![
+                (bob_key.account_id(), 0),
+                (alice.account_id(), 0),
+                (alice.account_id(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn on_block_drops_included_stale_and_followers_of_rejected() {
+        let (mut state, alice, bob) = setup();
+        let mut pool = Mempool::new(MempoolConfig::default());
+        let a0 = pool
+            .insert(transfer(&state, &alice, 0, 0, bob), &state, true)
+            .unwrap();
+        let a1 = pool
+            .insert(transfer(&state, &alice, 1, 0, bob), &state, true)
+            .unwrap();
+        let built = build_block(&mut state, pool.ready(1), 1, alice.account_id());
+        assert_eq!(built.block.transactions.len(), 1);
+        let dropped = pool.on_block(&state, &[a0.hash], &[]);
+        assert!(dropped.is_empty());
+        assert!(pool.contains(&a1.hash) && !pool.contains(&a0.hash));
+        let dropped = pool.on_block(&state, &[], &[(a1.hash, TxError::CannotPayFee)]);
+        assert_eq!(dropped, vec![(a1.hash, TxError::CannotPayFee)]);
+        assert!(pool.is_empty());
+    }
+}
