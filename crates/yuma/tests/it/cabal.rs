@@ -30,7 +30,10 @@ fn cabal_miners_end_below_one_percent_of_incentive() {
     // would also pass on an epoch that paid no incentive at all.
     let honest: Vec<u16> = (10..20).map(|uid| last.neurons[uid].incentive).collect();
     let honest_share: u32 = honest.iter().map(|&i| u32::from(i)).sum();
-    assert!(honest_share * 100 >= 65_535 * 99, "honest incentive {honest_share}/65535");
+    assert!(
+        honest_share * 100 >= 65_535 * 99,
+        "honest incentive {honest_share}/65535"
+    );
     assert!(honest[0] > 0, "{honest:?}");
     assert!(
         honest.windows(2).all(|pair| pair[0] <= pair[1]),
