@@ -300,15 +300,25 @@ impl BondContext<'_> {
             .filter(|&(_, value)| value > ZERO)
     }
 
-    /// [`Self::fixed_ema_in_step`] into the column sums; returns the storage row (empty
-    /// without the new permit).
-    fn yuma3_row_in_step(&self, i: usize, alpha: Fx, keep: Fx, sums: &mut [Fx]) -> Vec<RowEntry> {
+    /// [`Self::fixed_ema_in_step`] into `ema` and the column sums; returns the storage row
+    /// (empty without the new permit).
+    fn yuma3_row_in_step(
+        &self,
+        i: usize,
+        alpha: Fx,
+        keep: Fx,
+        ema: &mut SparseMatrix,
+        sums: &mut [Fx],
+    ) -> Vec<RowEntry> {
         let permit = self.has_new_permit(i);
-        let mut storage = Vec::with_capacity(if permit { self.weights.row(i).len() } else { 0 });
+        let len = self.weights.row(i).len();
+        let mut storage = Vec::with_capacity(if permit { len } else { 0 });
+        ema.reserve(len);
         // Internal iteration (`for_each`): a `for` loop would step the filter one `find` call
         // at a time.
         self.fixed_ema_in_step(i, alpha, keep)
             .for_each(|(j, value)| {
+                ema.push(j, value);
                 if let Some(total) = sums.get_mut(usize::from(j)) {
                     *total = add(*total, value);
                 }
@@ -516,21 +526,15 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
     let mut merger = Merger::new(n);
     let mut liquid_state = liquid.map(|sigmoid| LiquidState::new(sigmoid, n));
 
-    // Grown as rows need it: the rows the dividends recompute are not stored.
-    let mut ema = SparseMatrix::with_capacity(n, 0);
+    // The EMA, kept for the dividends: storing a value is cheaper than computing it again.
+    let mut ema = SparseMatrix::with_capacity(n, ctx.weights.nnz());
     let mut sums = vec![ZERO; n];
     let mut bonds = Vec::with_capacity(n);
-    // Rows of the fixed-alpha EMA that run in step are not stored: the dividends recompute
-    // them (`fixed_ema_in_step`), so `ema` holds only the other rows.
-    let mut recomputed = vec![false; n];
-    for (i, recompute) in recomputed.iter_mut().enumerate() {
+    for i in 0..n {
         if ctx.same_uids_as_weights(i) {
             let storage = match liquid {
                 Some(sigmoid) => ctx.liquid_row_in_step(i, sigmoid, &mut ema, &mut sums),
-                None => {
-                    *recompute = true;
-                    ctx.yuma3_row_in_step(i, alpha, keep, &mut sums)
-                }
+                None => ctx.yuma3_row_in_step(i, alpha, keep, &mut ema, &mut sums),
             };
             bonds.push(storage);
             ema.end_row();
@@ -560,27 +564,13 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
         ema.end_row();
     }
 
-    let dividends = yuma3_dividends(ctx, &ema, &sums, |i| {
-        recomputed
-            .get(i)
-            .copied()
-            .unwrap_or(false)
-            .then(|| ctx.fixed_ema_in_step(i, alpha, keep))
-    });
+    let dividends = yuma3_dividends(ctx, &ema, &sums);
     BondResult { bonds, dividends }
 }
 
 /// Yuma3 dividends: Dᵢ = Aᵢ·Σⱼ B̂ᵢⱼ·Iⱼ, normalized, with B̂ the column-normalized bonds.
 #[inline(never)]
-fn yuma3_dividends<'a, I>(
-    ctx: &'a BondContext<'_>,
-    ema: &SparseMatrix,
-    sums: &[Fx],
-    recomputed_row: impl Fn(usize) -> Option<I> + Sync,
-) -> Vec<Fx>
-where
-    I: Iterator<Item = (u16, Fx)> + 'a,
-{
+fn yuma3_dividends(ctx: &BondContext<'_>, ema: &SparseMatrix, sums: &[Fx]) -> Vec<Fx> {
     let n = ctx.n;
     // Dividends read B̂, the column-normalized bonds, without materializing it.
     let divisors = column_divisors(sums);
@@ -592,16 +582,12 @@ where
     let mut dividends: Vec<Fx> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let total = match recomputed_row(i) {
-                Some(entries) => entries.fold(ZERO, term),
-                None => {
-                    let (cols, vals) = ema.row(i);
-                    cols.iter()
-                        .copied()
-                        .zip(vals.iter().copied())
-                        .fold(ZERO, term)
-                }
-            };
+            let (cols, vals) = ema.row(i);
+            let total = cols
+                .iter()
+                .copied()
+                .zip(vals.iter().copied())
+                .fold(ZERO, term);
             total
                 .checked_mul(BondContext::at_uid(ctx.active_stake, i))
                 .unwrap_or(ZERO)

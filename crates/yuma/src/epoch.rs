@@ -154,8 +154,13 @@ fn validate(input: &EpochInput) -> Result<(), YumaError> {
     ] {
         last_seen.iter_mut().for_each(|seen| *seen = 0);
         for (row, neuron) in input.neurons.iter().enumerate() {
+            let entries = row_of(neuron);
+            if ascending_below(entries, n) {
+                // Strictly ascending uids below n: none repeats and none is out of range.
+                continue;
+            }
             let stamp = row.saturating_add(1);
-            for &(uid, _) in row_of(neuron) {
+            for &(uid, _) in entries {
                 let Some(seen) = last_seen.get_mut(usize::from(uid)) else {
                     return Err(YumaError::UidOutOfRange {
                         matrix,
@@ -172,6 +177,16 @@ fn validate(input: &EpochInput) -> Result<(), YumaError> {
         }
     }
     Ok(())
+}
+
+/// Whether the uids of `row` strictly ascend and all lie below `n`, without branching per entry.
+#[inline]
+fn ascending_below(row: &[RowEntry], n: usize) -> bool {
+    let ascending = row
+        .iter()
+        .zip(row.iter().skip(1))
+        .fold(true, |ok, (&(a, _), &(b, _))| ok & (a < b));
+    ascending && row.last().is_none_or(|&(uid, _)| usize::from(uid) < n)
 }
 
 /// S: stake weights with the threshold applied (the owner exempt), normalized in I64F64 and

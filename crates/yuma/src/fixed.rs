@@ -67,6 +67,8 @@ pub(crate) struct Divisor {
     numerator_shift: u32,
     /// `floor((2^128 - 1) / normalized) - 2^64`.
     reciprocal: u64,
+    /// The divisor's integer part when it is a positive whole number, else 0.
+    whole: u64,
 }
 
 impl Divisor {
@@ -79,18 +81,37 @@ impl Divisor {
             .map_or(0, |r| {
                 u64::try_from(r.wrapping_sub(1 << 64_u32)).unwrap_or(0)
             });
+        let whole = if bits & 0xFFFF_FFFF == 0 {
+            bits >> 32_u32
+        } else {
+            0
+        };
         Self {
             divisor,
             bits,
             normalized,
             numerator_shift: shift.saturating_add(32),
             reciprocal,
+            whole,
         }
     }
 
     /// `safe_div(numerator, divisor)`, bit for bit.
     #[inline]
     pub(crate) fn divide(&self, numerator: Fx) -> Fx {
+        // A numerator in [0, 1) (every normalized share) has N = a·2³² below 2⁶⁴: one native
+        // 64-bit division gives floor(N / d) exactly.
+        if let (Ok(small), true) = (u32::try_from(numerator.to_bits()), self.bits != 0) {
+            let quotient = (u64::from(small) << 32_u32)
+                .checked_div(self.bits)
+                .unwrap_or(0);
+            return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
+        }
+        // A whole divisor d = w·2³² gives floor(a·2³² / d) = floor(a / w), below 2⁶³.
+        if let (Ok(a), true) = (u64::try_from(numerator.to_bits()), self.whole != 0) {
+            let quotient = a.checked_div(self.whole).unwrap_or(0);
+            return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
+        }
         let a = numerator.to_bits() as u64;
         if numerator < ZERO || self.normalized == 0 {
             return safe_div(numerator, self.divisor);
@@ -183,9 +204,11 @@ impl RowNorm {
     }
 }
 
-/// The raw u16 as a fixed-point integer (weights and classic bonds are read this way). (weights and classic bonds are read this way).
+/// The raw u16 as a fixed-point integer (weights and classic bonds are read this way):
+/// `Fx::from_num(x)`, exact, written on the bits.
+#[inline]
 pub(crate) fn u16_to_fixed(x: u16) -> Fx {
-    Fx::from_num(x)
+    Fx::from_bits(i64::from(x) << 32_u32)
 }
 
 /// `x / 65535`, truncated: a stored u16 proportion read back as a fraction.
@@ -536,6 +559,13 @@ mod tests {
             let (x, y) = (Fx::from_bits(a), Fx::from_bits(b));
             assert_eq!(Divisor::new(y).divide(x), safe_div(x, y), "{a} / {b}");
             assert_eq!(Divisor::new(x).divide(y), safe_div(y, x), "{b} / {a}");
+            // Whole divisors (classic bonds' column sums) take their own path.
+            let whole = Fx::from_bits(b & !0xFFFF_FFFF);
+            assert_eq!(
+                Divisor::new(whole).divide(x),
+                safe_div(x, whole),
+                "{a} / whole {b}"
+            );
             assert_eq!(mul(x, y), x.saturating_mul(y), "{a} * {b}");
             assert_eq!(add(x, y), x.saturating_add(y), "{a} + {b}");
             assert_eq!(sub(x, y), x.saturating_sub(y), "{a} - {b}");
@@ -549,9 +579,28 @@ mod tests {
             (i64::MAX, i64::MAX),
             (1 << 32, 3),
             (5, 0),
+            // The native-division path: numerators in [0, 2³²), quotients up to overflow.
+            ((1 << 32) - 1, 1),
+            ((1 << 32) - 1, 2),
+            ((1 << 32) - 1, (1 << 32) - 1),
+            ((1 << 32) - 1, i64::MAX),
+            (1, -3),
+            // Whole divisors.
+            (i64::MAX, 1 << 32),
+            (i64::MAX, 3 << 32),
+            (65_535 << 32, 4_096 * (65_535 << 32)),
+            (12_345 << 32, 7 << 32),
+            (-5 << 32, 7 << 32),
         ] {
             let (x, y) = (Fx::from_bits(a), Fx::from_bits(b));
             assert_eq!(Divisor::new(y).divide(x), safe_div(x, y), "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn u16_to_fixed_matches_the_library() {
+        for x in 0..=u16::MAX {
+            assert_eq!(u16_to_fixed(x), Fx::from_num(x));
         }
     }
 

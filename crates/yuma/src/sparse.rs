@@ -17,7 +17,8 @@ pub(crate) trait RowSource {
     /// Whether row `i`'s columns strictly ascend.
     fn is_ascending(&self, i: usize) -> bool;
     /// Call `f(column, value)` for the entries of row `i` from position `from` on while their
-    /// column is below `limit`; returns the position of the first entry not visited.
+    /// column is below `limit`; returns the position of the first entry not visited. Only
+    /// for rows whose columns ascend (an implementation may bisect).
     fn for_each_entry_below(
         &self,
         i: usize,

@@ -83,11 +83,16 @@ impl Weights {
                 };
                 entries.reserve(neuron.weights.len());
                 if newest_registration < limit {
-                    // No weight is outdated or committed too early: only the diagonal goes.
-                    for &(j, w) in &neuron.weights {
-                        if Some(j) != self_uid {
-                            entries.push((j, w));
+                    // No weight is outdated or committed too early: only the diagonal goes
+                    // (a row names a uid at most once), so the row is copied around it.
+                    let row = neuron.weights.as_slice();
+                    let diagonal = self_uid.and_then(|s| row.iter().position(|&(j, _)| j == s));
+                    match diagonal.map(|at| (row.get(..at), row.get(at.saturating_add(1)..))) {
+                        Some((Some(before), Some(after))) => {
+                            entries.extend_from_slice(before);
+                            entries.extend_from_slice(after);
                         }
+                        _ => entries.extend_from_slice(row),
                     }
                 } else {
                     for &(j, w) in &neuron.weights {
@@ -99,14 +104,16 @@ impl Weights {
                 }
             }
             let row = entries.get(start..).unwrap_or(&[]);
-            let sum = row
-                .iter()
-                .fold(0_u64, |acc, &(_, w)| acc.wrapping_add(u64::from(w)));
+            // Sum and order in one branch-free pass.
+            let first = row.first().map_or(0, |&(_, w)| u64::from(w));
+            let (sum, rising) = row.iter().zip(row.iter().skip(1)).fold(
+                (first, true),
+                |(acc, rising), (&(a, _), &(b, w))| {
+                    (acc.wrapping_add(u64::from(w)), rising & (a < b))
+                },
+            );
             norms.push(RowNorm::new(sum));
-            ascending.push(row.windows(2).all(|pair| match pair {
-                [(a, _), (b, _)] => a < b,
-                _ => true,
-            }));
+            ascending.push(rising);
             offsets.push(entries.len());
         }
         Self {
@@ -170,14 +177,13 @@ impl RowSource for Weights {
         mut f: impl FnMut(u16, Fx),
     ) -> usize {
         let row = self.row(i);
-        let mut next = from;
-        for &(j, raw) in row.raw.get(from..).unwrap_or(&[]) {
-            if usize::from(j) >= limit {
-                break;
-            }
-            f(j, row.norm.apply(raw));
-            next = next.saturating_add(1);
+        let rest = row.raw.get(from..).unwrap_or(&[]);
+        // The row ascends: the entries below `limit` are a prefix, found by bisection.
+        let count = rest.partition_point(|&(j, _)| usize::from(j) < limit);
+        let norm = row.norm;
+        for &(j, raw) in rest.get(..count).unwrap_or(&[]) {
+            f(j, norm.apply(raw));
         }
-        next
+        from.saturating_add(count)
     }
 }
