@@ -1,0 +1,422 @@
+//! The validator: fetch each committed Δ, check it against its commitment, screen it (norm,
+//! copies), score it by the loss improvement on the validator's own private held-out data,
+//! and set weights ∝ the scores.
+//!
+//! # Screening, in order
+//!
+//! 1. No commitment, or no answer: [`Verdict::Missing`].
+//! 2. The served bytes do not hash to the commitment: [`Verdict::HashMismatch`].
+//! 3. The bytes do not decode: [`Verdict::Malformed`].
+//! 4. The norm is zero or below the round's median norm / `norm_ratio_max` (a free ride),
+//!    or above `norm_ratio_max` × the median (a scaled or blown-up Δ): [`Verdict::Empty`],
+//!    [`Verdict::Tiny`] or [`Verdict::NormOutlier`].
+//! 5. The cosine between the Δ and the sum of the round's other Δs (each clipped to the
+//!    median norm) is below `direction_cosine_min`: [`Verdict::Opposed`] (a sign flip).
+//! 6. The Δ nearly matches (top-k index overlap ≥ `copy_overlap_min` and cosine ≥
+//!    `copy_cosine_min`) one committed earlier this round (smaller chain sequence) or any
+//!    Δ of the previous round: [`Verdict::Duplicate`]. The earlier committer keeps its
+//!    score; the later one earns nothing, whatever the network timing.
+//!
+//! # Score
+//!
+//! For an accepted Δ, the improvement is loss(θ_t) − loss(θ_t − η·Δ) on the private set;
+//! the score is an exponential moving average of max(0, improvement). A missing or opposed
+//! Δ enters the average as 0; any other rejection resets the score to 0. Weights are the scores,
+//! max-upscaled to u16.
+
+use std::collections::BTreeMap;
+
+use hyphae_ml::aggregate::lower_median;
+use hyphae_ml::compress::CompressedUpdate;
+use hyphae_ml::data::Dataset;
+use hyphae_ml::params::{cosine_similarity, l2_norm};
+use hyphae_ml::train::loss_improvement;
+use hyphae_ml::Mlp;
+use hyphae_yuma::{NeuronOutput, RowEntry};
+
+use crate::chain::Commitment;
+use crate::config::ScoringConfig;
+use crate::error::TrainingError;
+use crate::miner::{commitment_hash, UpdateSource};
+use crate::role::Role;
+
+/// A miner's update as a validator received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The miner.
+    pub uid: u16,
+    /// Its commitment's position in the chain's commit order.
+    pub sequence: u64,
+    /// The decoded update.
+    pub update: CompressedUpdate,
+    /// The update, dense.
+    pub dense: Vec<f32>,
+    /// ‖dense‖₂.
+    pub norm: f64,
+}
+
+/// What screening decided about one miner's update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Passed every check; scored by its loss improvement.
+    Accepted,
+    /// Not committed, or not served.
+    Missing,
+    /// Served bytes differ from the committed hash.
+    HashMismatch,
+    /// Bytes that are not a valid update.
+    Malformed,
+    /// All zeros.
+    Empty,
+    /// Norm far below the round's median: no real work behind it.
+    Tiny,
+    /// Norm far above the round's median.
+    NormOutlier,
+    /// Points against the sum of the round's other updates (a sign flip).
+    Opposed,
+    /// A near-copy of `of`'s update (this round, committed earlier, or the previous round).
+    Duplicate { of: u16 },
+}
+
+/// Fetches every committed update and checks it against its hash; returns the decoded
+/// ones and the verdicts of those that failed.
+pub fn receive(
+    commitments: &[Commitment],
+    source: &mut dyn UpdateSource,
+    round: u64,
+    n_params: usize,
+) -> (Vec<Received>, BTreeMap<u16, Verdict>) {
+    let mut received = Vec::new();
+    let mut failed = BTreeMap::new();
+    for commitment in commitments {
+        let uid = commitment.uid;
+        match source.fetch(uid, round) {
+            None => {
+                failed.insert(uid, Verdict::Missing);
+            }
+            Some(bytes) if commitment_hash(&bytes) != commitment.hash => {
+                failed.insert(uid, Verdict::HashMismatch);
+            }
+            Some(bytes) => match CompressedUpdate::decode(&bytes, n_params) {
+                Ok(update) if update.n_params() == n_params => {
+                    let dense = update.to_dense();
+                    let norm = l2_norm(&dense);
+                    received.push(Received {
+                        uid,
+                        sequence: commitment.sequence,
+                        update,
+                        dense,
+                        norm,
+                    });
+                }
+                _ => {
+                    failed.insert(uid, Verdict::Malformed);
+                }
+            },
+        }
+    }
+    (received, failed)
+}
+
+/// Screens this round's decoded updates against each other and the previous round's.
+pub fn screen(
+    current: &[Received],
+    previous: &[Received],
+    scoring: &ScoringConfig,
+) -> Result<BTreeMap<u16, Verdict>, TrainingError> {
+    let norms: Vec<f64> = current.iter().map(|r| r.norm).collect();
+    let median = lower_median(&norms).unwrap_or(0.0);
+    let mut verdicts = BTreeMap::new();
+    for update in current {
+        let verdict = if update.norm == 0.0 {
+            Verdict::Empty
+        } else if update.norm * scoring.norm_ratio_max < median {
+            Verdict::Tiny
+        } else if update.norm > scoring.norm_ratio_max * median {
+            Verdict::NormOutlier
+        } else if direction(update, current, median)? < scoring.direction_cosine_min {
+            Verdict::Opposed
+        } else {
+            copy_of(update, current, previous, scoring)?
+                .map_or(Verdict::Accepted, |of| Verdict::Duplicate { of })
+        };
+        verdicts.insert(update.uid, verdict);
+    }
+    Ok(verdicts)
+}
+
+/// Cosine between `update` and the sum of the round's other updates, each clipped to the
+/// median norm (so one blown-up update cannot steer it): a sign-flipped Δ points against
+/// what everyone else found.
+fn direction(update: &Received, current: &[Received], median: f64) -> Result<f64, TrainingError> {
+    let mut others = vec![0.0f32; update.dense.len()];
+    for other in current.iter().filter(|o| o.uid != update.uid) {
+        let factor = hyphae_ml::aggregate::clip_factor(other.norm, median) as f32;
+        for (acc, v) in others.iter_mut().zip(&other.dense) {
+            *acc += factor * v;
+        }
+    }
+    // Alone in the round, there is nothing to compare with.
+    if others.iter().all(|v| *v == 0.0) {
+        return Ok(1.0);
+    }
+    Ok(cosine_similarity(&update.dense, &others)?)
+}
+
+/// The uid whose update `update` nearly copies, if any: one committed earlier this round,
+/// or any of the previous round's.
+fn copy_of(
+    update: &Received,
+    current: &[Received],
+    previous: &[Received],
+    scoring: &ScoringConfig,
+) -> Result<Option<u16>, TrainingError> {
+    let earlier = current
+        .iter()
+        .filter(|other| other.sequence < update.sequence);
+    for other in earlier.chain(previous) {
+        if near_copy(update, other, scoring)? {
+            return Ok(Some(other.uid));
+        }
+    }
+    Ok(None)
+}
+
+fn near_copy(a: &Received, b: &Received, scoring: &ScoringConfig) -> Result<bool, TrainingError> {
+    // The index overlap is cheap and rejects almost every honest pair before the cosine.
+    Ok(
+        a.update.index_overlap(&b.update) >= scoring.copy_overlap_min
+            && cosine_similarity(&a.dense, &b.dense)? >= scoring.copy_cosine_min,
+    )
+}
+
+/// A validator: its role, its private held-out data and its per-miner scores.
+#[derive(Debug)]
+pub struct Validator {
+    uid: u16,
+    role: Role,
+    data: Dataset,
+    scoring: ScoringConfig,
+    scores: BTreeMap<u16, f64>,
+    own_miners: Vec<u16>,
+}
+
+impl Validator {
+    /// A validator with empty scores. `own_miners` matter only to a cabal.
+    #[must_use]
+    pub fn new(
+        uid: u16,
+        role: Role,
+        data: Dataset,
+        scoring: ScoringConfig,
+        own_miners: Vec<u16>,
+    ) -> Self {
+        Self {
+            uid,
+            role,
+            data,
+            scoring,
+            scores: BTreeMap::new(),
+            own_miners,
+        }
+    }
+
+    /// The validator's uid.
+    #[must_use]
+    pub fn uid(&self) -> u16 {
+        self.uid
+    }
+
+    /// The validator's role.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current scores, by miner uid.
+    #[must_use]
+    pub fn scores(&self) -> &BTreeMap<u16, f64> {
+        &self.scores
+    }
+
+    /// This round's weight row (empty means "set no weights").
+    ///
+    /// `base` is θ_t, `miners` all miner uids, `verdicts` this round's screening (any miner
+    /// absent from it is treated as missing), and `last_epoch` the previous epoch's outcome.
+    pub fn weights(
+        &mut self,
+        base: &Mlp,
+        miners: &[u16],
+        received: &[Received],
+        verdicts: &BTreeMap<u16, Verdict>,
+        last_epoch: &[NeuronOutput],
+    ) -> Result<Vec<RowEntry>, TrainingError> {
+        match self.role {
+            Role::Validator => {
+                self.update_scores(base, miners, received, verdicts)?;
+                Ok(max_upscale(&self.scores))
+            }
+            Role::LazyValidator => {
+                let consensus = miners
+                    .iter()
+                    .filter_map(|&uid| {
+                        let c = last_epoch.get(usize::from(uid))?.consensus;
+                        Some((uid, f64::from(c)))
+                    })
+                    .collect();
+                Ok(max_upscale(&consensus))
+            }
+            Role::CabalValidator => {
+                Ok(self.own_miners.iter().map(|&uid| (uid, u16::MAX)).collect())
+            }
+            Role::Honest | Role::FreeRider | Role::Poisoner | Role::Manipulator | Role::Copier => {
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    fn update_scores(
+        &mut self,
+        base: &Mlp,
+        miners: &[u16],
+        received: &[Received],
+        verdicts: &BTreeMap<u16, Verdict>,
+    ) -> Result<(), TrainingError> {
+        let beta = self.scoring.score_ema;
+        for &uid in miners {
+            let verdict = verdicts.get(&uid).copied().unwrap_or(Verdict::Missing);
+            let score = self.scores.entry(uid).or_insert(0.0);
+            match (verdict, received.iter().find(|r| r.uid == uid)) {
+                (Verdict::Accepted, Some(update)) => {
+                    let improvement =
+                        loss_improvement(base, &update.dense, self.scoring.eval_step, &self.data)?;
+                    *score = (1.0 - beta) * *score + beta * f64::from(improvement).max(0.0);
+                }
+                // An honest miner can miss a round, or on a skewed shard point away from
+                // the others for a round; its history decays but is kept.
+                (Verdict::Missing | Verdict::Opposed, _) => *score *= 1.0 - beta,
+                // Cheating (a copy, a forged hash, a blown-up or empty Δ) forfeits the
+                // history too: otherwise an attacker could bank one good round and then
+                // be paid for many bad ones.
+                _ => *score = 0.0,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Scales a row of non-negative values so the largest is 65535 (rounding to nearest);
+/// zeros are dropped, and an all-zero row is empty.
+#[must_use]
+pub fn max_upscale(values: &BTreeMap<u16, f64>) -> Vec<RowEntry> {
+    let max = values.values().copied().fold(0.0f64, f64::max);
+    if !(max > 0.0 && max.is_finite()) {
+        return Vec::new();
+    }
+    values
+        .iter()
+        .filter_map(|(&uid, &v)| {
+            // v / max lies in [0, 1], so the product fits in u16.
+            let weight = (v / max * f64::from(u16::MAX)).round() as u16;
+            (weight > 0).then_some((uid, weight))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyphae_ml::compress::{CompressionConfig, Compressor};
+
+    fn received(uid: u16, sequence: u64, values: &[f32]) -> Received {
+        let config = CompressionConfig {
+            chunk_len: 8,
+            k_per_chunk: 2,
+        };
+        let update = Compressor::new(config, values.len())
+            .and_then(|mut c| c.compress(values))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let dense = update.to_dense();
+        let norm = l2_norm(&dense);
+        Received {
+            uid,
+            sequence,
+            update,
+            dense,
+            norm,
+        }
+    }
+
+    fn scoring() -> ScoringConfig {
+        ScoringConfig {
+            eval_step: 1.0,
+            score_ema: 0.5,
+            norm_ratio_max: 4.0,
+            copy_overlap_min: 0.9,
+            copy_cosine_min: 0.99,
+            direction_cosine_min: -1.0,
+        }
+    }
+
+    #[test]
+    fn later_copy_earns_nothing_and_outliers_are_rejected() -> Result<(), TrainingError> {
+        let a = [1.0, 0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 0.0];
+        let b = [0.0, 2.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+        let c = [0.0, 0.0, 1.5, 0.0, 2.0, 0.0, 0.0, 0.0];
+        let current = vec![
+            received(5, 3, &a),
+            received(6, 1, &b),
+            received(7, 2, &a),
+            received(8, 4, &b.map(|v| v * 100.0)),
+            received(9, 5, &[0.0; 8]),
+            received(10, 6, &c.map(|v| v / 100.0)),
+        ];
+        let verdicts = screen(&current, &[received(4, 0, &c)], &scoring())?;
+        assert_eq!(verdicts[&7], Verdict::Accepted);
+        assert_eq!(verdicts[&5], Verdict::Duplicate { of: 7 });
+        assert_eq!(verdicts[&6], Verdict::Accepted);
+        assert_eq!(verdicts[&8], Verdict::NormOutlier);
+        assert_eq!(verdicts[&9], Verdict::Empty);
+        assert_eq!(verdicts[&10], Verdict::Tiny);
+        // Re-serving a previous round's update is a copy too.
+        let stale = screen(&[received(6, 9, &c)], &[received(4, 0, &c)], &scoring())?;
+        assert_eq!(stale[&6], Verdict::Duplicate { of: 4 });
+        Ok(())
+    }
+
+    #[test]
+    fn receive_checks_the_commitment() {
+        let update = received(1, 0, &[1.0; 8]).update;
+        let bytes = update.encode();
+        let mut served = crate::miner::ServedUpdates::new();
+        served.insert((1, 1), bytes.clone());
+        served.insert((1, 2), bytes.clone());
+        served.insert((1, 3), vec![1, 2, 3]);
+        let commit = |uid, hash| Commitment {
+            uid,
+            round: 1,
+            hash,
+            sequence: u64::from(uid),
+        };
+        let good = commitment_hash(&bytes);
+        let bad = hyphae_ml::codec::UpdateHash([0; 32]);
+        let commitments = [
+            commit(1, good),
+            commit(2, bad),
+            commit(3, commitment_hash(&[1, 2, 3])),
+            commit(4, good),
+        ];
+        let (ok, failed) = receive(&commitments, &mut served, 1, 8);
+        assert_eq!(ok.iter().map(|r| r.uid).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(failed[&2], Verdict::HashMismatch);
+        assert_eq!(failed[&3], Verdict::Malformed);
+        assert_eq!(failed[&4], Verdict::Missing);
+    }
+
+    #[test]
+    fn max_upscale_keeps_proportions() {
+        let scores = BTreeMap::from([(3, 0.5), (4, 0.25), (5, 0.0)]);
+        assert_eq!(max_upscale(&scores), vec![(3, 65_535), (4, 32_768)]);
+        assert!(max_upscale(&BTreeMap::from([(3, 0.0)])).is_empty());
+    }
+}
