@@ -258,6 +258,9 @@ fn subnet_flow_reaches_an_epoch_with_incentive_dividends_and_emission() {
             "2",
             "--amount",
             "1000",
+            // 1000 TAO into a young ~1000 TAO pool quadruples its price: accept that.
+            "--max-slippage",
+            "100000",
         ],
     );
     let stakes = node.cli(&["stake", "list", "--address", ALICE]);
@@ -318,6 +321,55 @@ fn subnet_flow_reaches_an_epoch_with_incentive_dividends_and_emission() {
         "{graph}"
     );
     assert_eq!(nv["validator_permit"], true);
+    // Dynamic TAO: alpha and TAO stake per neuron, the subnet's price, EMA, reserves and share.
+    assert_eq!(nv["alpha_stake"], nv["stake_rao"]);
+    assert_eq!(nv["tao_stake_rao"], 0, "no root stake in this flow");
+    let (tao_reserve, alpha_reserve, price) = (
+        graph["tao_reserve_rao"].as_u64().unwrap(),
+        graph["alpha_reserve"].as_u64().unwrap(),
+        graph["price_rao_per_alpha"].as_u64().unwrap(),
+    );
+    let expected = u128::from(tao_reserve) * 1_000_000_000 / u128::from(alpha_reserve);
+    assert!(
+        expected.abs_diff(u128::from(price)) <= 1,
+        "price = tao/alpha: {graph}"
+    );
+    let value = u128::from(nv["alpha_stake"].as_u64().unwrap()) * u128::from(price) / 1_000_000_000;
+    let shown = u128::from(nv["stake_tao_value_rao"].as_u64().unwrap());
+    assert!(
+        shown.abs_diff(value) <= value / 1_000_000 + 2,
+        "{nv} at {price}"
+    );
+    assert!(
+        graph["moving_price_rao_per_alpha"].as_u64().unwrap() > 0,
+        "{graph}"
+    );
+    let subnets = node.cli(&["subnet", "list"]);
+    let subnets = subnets["subnets"].as_array().unwrap();
+    let share: u64 = subnets
+        .iter()
+        .map(|s| s["emission_share_ppb"].as_u64().unwrap())
+        .sum();
+    assert!(
+        (999_000_000..=1_000_000_000).contains(&share),
+        "shares add up: {subnets:?}"
+    );
+    for subnet in subnets.iter().filter(|s| s["netuid"] != 0) {
+        let (tao, alpha, price) = (
+            subnet["tao_reserve_rao"].as_u64().unwrap(),
+            subnet["alpha_reserve"].as_u64().unwrap(),
+            subnet["price_rao_per_alpha"].as_u64().unwrap(),
+        );
+        let expected = u128::from(tao) * 1_000_000_000 / u128::from(alpha);
+        assert!(expected.abs_diff(u128::from(price)) <= 1, "{subnet}");
+        assert!(
+            subnet["moving_price_rao_per_alpha"].as_u64().is_some(),
+            "{subnet}"
+        );
+        assert!(subnet["alpha_outstanding"].as_u64().is_some(), "{subnet}");
+    }
+    let two = subnets.iter().find(|s| s["netuid"] == 2).unwrap();
+    assert!(two["emission_share_ppb"].as_u64().unwrap() > 0, "{two}");
     assert_eq!(n1["axon"]["ip"], "10.0.0.1");
     assert_eq!(n1["axon"]["port"], 8091);
     assert_eq!(n1["axon"]["is_serving"], true);
@@ -327,6 +379,22 @@ fn subnet_flow_reaches_an_epoch_with_incentive_dividends_and_emission() {
     let explained = node.cli(&["explain", "--netuid", "2", "--uid", &m2_uid.to_string()]);
     assert!(explained["incentive"].as_u64().unwrap() > 0, "{explained}");
     assert_eq!(explained["weights_received"][0]["validator"], v_uid);
+    // Older epochs stay explainable: by their block, or by how many epochs back.
+    let m2 = m2_uid.to_string();
+    let block = explained["epoch_block"].as_u64().unwrap();
+    let args = ["explain", "--netuid", "2", "--uid", &m2];
+    let same = node.cli(&[&args[..], &["--epoch-block", &block.to_string()]].concat());
+    let back = node.cli(&[&args[..], &["--epochs-back", "1"]].concat());
+    let latest = node.cli(&args);
+    if latest["epoch_block"] == explained["epoch_block"] {
+        assert_eq!(same, explained);
+        assert!(back["epoch_block"].as_u64().unwrap() < block, "{back}");
+    } else {
+        // An epoch ran in between; the older one is still kept.
+        assert_eq!(same["epoch_block"], explained["epoch_block"]);
+    }
+    let gone = node.cli_raw(&[&args[..], &["--epoch-block", "1"]].concat());
+    assert!(!gone.status.success());
 }
 
 #[test]
@@ -470,4 +538,126 @@ fn weights_commit_then_reveal_in_the_next_epoch() {
         json!([[registered["uid"], 65535]]),
         "{neuron}"
     );
+}
+
+#[test]
+fn staking_is_slippage_bounded_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProc::start(dir.path(), 250);
+    node.wait_until(Duration::from_secs(30), "block 1", |node| node.best() >= 1);
+    let stake = |extra: &[&'static str]| -> Vec<&'static str> {
+        let mut args = vec![
+            "stake",
+            "add",
+            "--uri",
+            "//Alice",
+            "--hotkey-uri",
+            "//Alice//hot",
+            "--netuid",
+            "1",
+            "--yes",
+            "--wait",
+            "finalized",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    let nonce =
+        |node: &NodeProc| node.call("account_get", json!([ALICE]))["result"]["nonce"].clone();
+
+    // The quote: 500 TAO into the ~1000 TAO genesis pool moves its price by far more than 1 %.
+    let quote =
+        node.call("subnet_quote", json!([1, "stake", 500_000_000_000u64]))["result"].clone();
+    let (price, after) = (
+        quote["price_rao_per_alpha"].as_u64().unwrap(),
+        quote["price_after_rao_per_alpha"].as_u64().unwrap(),
+    );
+    assert!(
+        after > price && quote["price_impact_ppb"].as_u64().unwrap() > 10_000_000,
+        "{quote}"
+    );
+    assert!(quote["amount_out"].as_u64().unwrap() < quote["ideal_out"].as_u64().unwrap());
+    assert!(node.call("subnet_quote", json!([0, "stake", 1]))["result"].is_null());
+
+    // A large stake with a tiny bound is refused, and nothing is submitted.
+    let before = nonce(&node);
+    let refused = node.cli_raw(&stake(&["--amount", "500", "--max-slippage", "0.01"]));
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("SlippageTooHigh") && stderr.contains("max-slippage"),
+        "{stderr}"
+    );
+    assert_eq!(nonce(&node), before);
+
+    // With --allow-partial the chain fills what the limit price allows. (Alice also owns
+    // subnet 1, so epochs add her owner cut to this position: count TAO, not alpha.)
+    let free = |node: &NodeProc| {
+        node.call("account_get", json!([ALICE]))["result"]["free_rao"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = free(&node);
+    let partial = node.cli(&stake(&[
+        "--amount",
+        "500",
+        "--max-slippage",
+        "1",
+        "--allow-partial",
+    ]));
+    assert_eq!(partial["call"], "add_stake_limit", "{partial}");
+    let paid = before - free(&node);
+    assert!(
+        paid > 10_000_000 && paid < 50_000_000_000,
+        "a partial fill of a few TAO, not 500: {paid} {partial}"
+    );
+
+    let alpha_on_hot = |node: &NodeProc| {
+        node.call("account_stakes", json!([ALICE]))["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["netuid"] == 1 && s["hotkey"] == address("//Alice//hot").as_str())
+            .map(|s| s["stake_rao"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+
+    // A normal stake passes under the default 0.5 %, with the quote in the JSON. (Each
+    // block's emission also lifts this pool's price by ~0.2 %, so keep the stake small.)
+    let staked = node.cli(&stake(&["--amount", "0.1"]));
+    assert_eq!(staked["call"], "add_stake_limit", "{staked}");
+    let q = &staked["quote"];
+    assert_eq!(q["max_slippage_ppb"], 5_000_000);
+    assert_eq!(q["amount_in_rao"], 100_000_000);
+    assert!(q["amount_out_rao"].as_u64().unwrap() > 0, "{staked}");
+    assert!(
+        q["price_impact_ppb"].as_u64().unwrap() < 5_000_000,
+        "{staked}"
+    );
+    assert!(
+        q["limit_price_rao_per_alpha"].as_u64().unwrap()
+            > q["price_rao_per_alpha"].as_u64().unwrap()
+    );
+    let alpha_now = alpha_on_hot(&node);
+    assert!(alpha_now > 0);
+
+    // And back: remove quotes TAO out and bounds the price from below.
+    let amount = format!(
+        "{}.{:09}",
+        (alpha_now / 2) / 1_000_000_000,
+        (alpha_now / 2) % 1_000_000_000
+    );
+    let mut args: Vec<&str> = stake(&["--amount"]);
+    args.push(&amount);
+    args[1] = "remove";
+    let before = free(&node);
+    let removed = node.cli(&args);
+    assert_eq!(removed["call"], "remove_stake_limit", "{removed}");
+    let q = &removed["quote"];
+    assert!(q["amount_out_rao"].as_u64().unwrap() > 0, "{removed}");
+    assert!(
+        q["limit_price_rao_per_alpha"].as_u64().unwrap()
+            < q["price_rao_per_alpha"].as_u64().unwrap()
+    );
+    assert!(free(&node) > before, "the unstaked TAO arrived");
 }

@@ -89,7 +89,10 @@ pub struct OutputRecord {
     pub bond_sum: u64,
 }
 
-/// The last epoch of a subnet.
+/// How many epochs each subnet keeps for [`crate::explain`]; the oldest is dropped first.
+pub const EPOCH_HISTORY: usize = 8;
+
+/// One epoch of a subnet (the last [`EPOCH_HISTORY`] are kept).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// Block it ran at.
@@ -129,7 +132,32 @@ impl State {
 
     /// The last epoch of `netuid`, if one ran.
     pub fn epochs_of(&self, netuid: NetUid) -> Option<&EpochRecord> {
-        self.epochs.get(&netuid)
+        self.epoch_history(netuid).next_back()
+    }
+
+    /// The kept epochs of `netuid` (at most [`EPOCH_HISTORY`]), oldest first.
+    pub fn epoch_history(
+        &self,
+        netuid: NetUid,
+    ) -> impl DoubleEndedIterator<Item = &EpochRecord> + '_ {
+        self.epochs
+            .range((netuid, BlockNumber(0))..=(netuid, BlockNumber(u64::MAX)))
+            .map(|(_, record)| record)
+    }
+
+    /// Keeps `record` as `netuid`'s latest epoch and drops the oldest beyond
+    /// [`EPOCH_HISTORY`].
+    fn keep_epoch(&mut self, netuid: NetUid, record: EpochRecord) {
+        self.epochs.insert((netuid, record.block), record);
+        let stale: Vec<BlockNumber> = self
+            .epoch_history(netuid)
+            .rev()
+            .skip(EPOCH_HISTORY)
+            .map(|record| record.block)
+            .collect();
+        for block in stale {
+            self.epochs.remove(&(netuid, block));
+        }
     }
 }
 
@@ -269,7 +297,7 @@ fn run_epoch(state: &mut State, netuid: NetUid, block: BlockNumber) -> Option<Ev
         netuid,
         Rao(pending_root.0.saturating_sub(record.root_dividends.0)),
     );
-    state.epochs.insert(netuid, record);
+    state.keep_epoch(netuid, record);
     Some(Event::EpochRun {
         netuid,
         emission,

@@ -1,5 +1,5 @@
-//! `explain`: an emission receipt for one uid in its subnet's last epoch, with the reasons
-//! behind a zero.
+//! `explain`: an emission receipt for one uid in one of its subnet's recent epochs (the last
+//! [`crate::epoch::EPOCH_HISTORY`] are kept), with the reasons behind a zero.
 
 use crate::{epoch::UidEpoch, state::State};
 use hyphae_primitives::{AccountId, BlockNumber, NetUid, Rao, Uid};
@@ -85,9 +85,40 @@ pub struct EmissionReceipt {
     pub zero_reasons: Vec<ZeroReason>,
 }
 
+/// Which kept epoch to explain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpochSelector {
+    /// The subnet's last epoch.
+    #[default]
+    Latest,
+    /// The epoch that ran at this block.
+    Block(BlockNumber),
+    /// `n` epochs before the last (0 = the last).
+    Back(u32),
+}
+
 /// The receipt for `uid` in `netuid`'s last epoch, if one ran and the uid existed then.
 pub fn explain(state: &State, netuid: NetUid, uid: Uid) -> Option<EmissionReceipt> {
-    let record = state.epochs.get(&netuid)?;
+    explain_at(state, netuid, uid, EpochSelector::Latest)
+}
+
+/// The receipt for `uid` in the kept epoch of `netuid` that `epoch` selects, if it is kept and
+/// the uid existed then.
+pub fn explain_at(
+    state: &State,
+    netuid: NetUid,
+    uid: Uid,
+    epoch: EpochSelector,
+) -> Option<EmissionReceipt> {
+    let record = match epoch {
+        EpochSelector::Latest => state.epoch_history(netuid).next_back(),
+        EpochSelector::Block(block) => state.epoch_history(netuid).find(|r| r.block == block),
+        EpochSelector::Back(n) => state
+            .epoch_history(netuid)
+            .rev()
+            .nth(usize::try_from(n).ok()?),
+    }?;
     let this = record.uids.get(usize::from(uid.0))?;
     let consensus = this.output.consensus;
     let weights_received = this

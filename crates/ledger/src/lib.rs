@@ -33,8 +33,8 @@
 //! `stake` (stake as alpha, moves and takes), [`pool`] (the AMM), [`root`] (root stake and
 //! dividends), `hotkeys` (ownership, `swap_hotkey`), [`hyperparameters`] (owner and root
 //! setters). [`emission`] and [`epoch`] are the block hooks; [`explain`] reads
-//! the last epoch back. [`state`] holds the tables and the root, [`genesis`] the chain spec,
-//! and [`storage`] the persistence trait. Design decisions are in `DECISIONS.md`.
+//! the last eight epochs back. [`state`] holds the tables and the root, [`genesis`] the chain
+//! spec, and [`storage`] the persistence trait. Design decisions are in `DECISIONS.md`.
 //!
 //! ```
 //! use hyphae_keys::Keypair;
@@ -89,7 +89,7 @@ pub use genesis::ChainSpec;
 pub use hyphae_primitives::TxError;
 pub use neurons::{Neuron, NeuronView};
 pub use pool::{ConstantProductPool, Pool, PoolView, Price, SubnetPool};
-pub use stake::Delegate;
+pub use stake::{Delegate, SwapQuote, SwapSide};
 pub use state::State;
 pub use storage::{MemoryStore, StateStore};
 pub use tx::Transaction;

@@ -22,6 +22,39 @@ use hyphae_primitives::{AccountId, NetUid, Rao, TxError};
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
+/// Which way a quoted swap goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SwapSide {
+    /// TAO in, alpha out (`add_stake`).
+    Stake,
+    /// Alpha in, TAO out (`remove_stake`).
+    Unstake,
+}
+
+/// A swap priced against a subnet's pool, before fees (see [`State::swap_quote`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwapQuote {
+    /// Subnet.
+    pub netuid: NetUid,
+    /// Direction.
+    pub side: SwapSide,
+    /// Paid in: TAO rao to stake, alpha rao to unstake.
+    pub amount_in: Rao,
+    /// Received: alpha rao when staking, TAO rao when unstaking (floored).
+    pub amount_out: Rao,
+    /// What `amount_in` would get at the spot price, without slippage.
+    pub ideal_out: Rao,
+    /// Spot price before the swap, rao per alpha.
+    pub price_rao_per_alpha: u64,
+    /// Spot price after the swap, rao per alpha: what a `_limit` call's limit price bounds.
+    pub price_after_rao_per_alpha: u64,
+    /// `|price after − price| / price`, parts per billion.
+    pub price_impact_ppb: u64,
+    /// `(ideal_out − amount_out) / ideal_out`, parts per billion.
+    pub slippage_ppb: u64,
+}
+
 /// A hotkey's delegate settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct Delegate {
@@ -141,6 +174,62 @@ impl State {
     pub fn quote_unstake(&self, netuid: NetUid, alpha: Rao) -> Result<Rao, TxError> {
         let pool = self.pools.get(&netuid).ok_or(TxError::SubnetNotFound)?;
         pool.amm.quote_alpha_to_tao(alpha).map_err(pool_error)
+    }
+
+    /// Prices staking `tao` (TAO in, alpha out) on `netuid` against its pool now, before fees.
+    pub fn stake_quote(&self, netuid: NetUid, tao: Rao) -> Result<SwapQuote, TxError> {
+        self.swap_quote(netuid, SwapSide::Stake, tao)
+    }
+
+    /// Prices unstaking `alpha` (alpha in, TAO out) on `netuid` against its pool now.
+    pub fn unstake_quote(&self, netuid: NetUid, alpha: Rao) -> Result<SwapQuote, TxError> {
+        self.swap_quote(netuid, SwapSide::Unstake, alpha)
+    }
+
+    /// Prices a swap of `amount_in` on `netuid`'s pool now: what it pays, and how far it moves
+    /// the price (the `_limit` calls bound the price after the swap).
+    pub fn swap_quote(
+        &self,
+        netuid: NetUid,
+        side: SwapSide,
+        amount_in: Rao,
+    ) -> Result<SwapQuote, TxError> {
+        let pool = self.pools.get(&netuid).ok_or(TxError::SubnetNotFound)?;
+        let price = pool.amm.price();
+        let mut after = pool.amm;
+        let (amount_out, ideal_out) = match side {
+            SwapSide::Stake => (
+                after.swap_tao_to_alpha(amount_in).map_err(pool_error)?,
+                price.alpha_for(amount_in),
+            ),
+            SwapSide::Unstake => (
+                after.swap_alpha_to_tao(amount_in).map_err(pool_error)?,
+                price.tao_value(amount_in),
+            ),
+        };
+        let price_after = after.price();
+        let ppb = |part: u128, whole: u128| {
+            u64::try_from(
+                part.saturating_mul(1_000_000_000)
+                    .checked_div(whole)
+                    .unwrap_or(0),
+            )
+            .unwrap_or(u64::MAX)
+        };
+        Ok(SwapQuote {
+            netuid,
+            side,
+            amount_in,
+            amount_out,
+            ideal_out,
+            price_rao_per_alpha: price.rao_per_alpha(),
+            price_after_rao_per_alpha: price_after.rao_per_alpha(),
+            price_impact_ppb: ppb(price.0.abs_diff(price_after.0), price.0),
+            slippage_ppb: ppb(
+                u128::from(ideal_out.0.saturating_sub(amount_out.0)),
+                u128::from(ideal_out.0),
+            ),
+        })
     }
 
     /// Swaps `tao` (already taken from its owner) into `netuid`'s pool; the alpha bought

@@ -143,7 +143,9 @@ pub struct State {
     pub(crate) subnets: BTreeMap<NetUid, Subnet>,
     pub(crate) neurons: BTreeMap<(NetUid, Uid), Neuron>,
     pub(crate) commits: BTreeMap<(NetUid, AccountId), Vec<WeightCommit>>,
-    pub(crate) epochs: BTreeMap<NetUid, EpochRecord>,
+    /// (netuid, epoch block) → the epoch's record; the last [`crate::epoch::EPOCH_HISTORY`]
+    /// epochs of each subnet.
+    pub(crate) epochs: BTreeMap<(NetUid, BlockNumber), EpochRecord>,
     /// netuid → the subnet's alpha pool and alpha accounting.
     pub(crate) pools: BTreeMap<NetUid, SubnetPool>,
     /// Derived index, not part of the root: (netuid, hotkey) → uid.
@@ -277,9 +279,12 @@ impl State {
             let key = key_with(tag::COMMITS, &[&netuid.0.to_be_bytes(), &hotkey.0]);
             rows.push((key, commits.encode()));
         }
-        for (netuid, record) in &self.epochs {
+        for ((netuid, block), record) in &self.epochs {
             rows.push((
-                key_with(tag::EPOCH, &[&netuid.0.to_be_bytes()]),
+                key_with(
+                    tag::EPOCH,
+                    &[&netuid.0.to_be_bytes(), &block.0.to_be_bytes()],
+                ),
                 record.encode(),
             ));
         }
@@ -361,10 +366,14 @@ impl State {
                     state.commits.insert((netuid, hotkey), decode(tag, &value)?);
                 }
                 tag::EPOCH => {
-                    state.epochs.insert(
-                        NetUid(u16_at(rest, 0).ok_or_else(bad_key)?),
-                        decode(tag, &value)?,
-                    );
+                    // Older stores keyed the single record by netuid alone; its block is in
+                    // the record.
+                    let netuid = NetUid(u16_at(rest, 0).ok_or_else(bad_key)?);
+                    let record: EpochRecord = decode(tag, &value)?;
+                    if rest.len() != 2 && u64_at(rest, 2) != Some(record.block.0) {
+                        return Err(bad_key());
+                    }
+                    state.epochs.insert((netuid, record.block), record);
                 }
                 tag::POOL => {
                     state.pools.insert(
@@ -469,6 +478,14 @@ fn decode<T: Decode>(tag: u8, mut value: &[u8]) -> Result<T, RowError> {
 fn account_at(bytes: &[u8], at: usize) -> Option<AccountId> {
     let end = at.checked_add(32)?;
     bytes.get(at..end)?.try_into().ok().map(AccountId)
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let end = at.checked_add(8)?;
+    if bytes.len() != end {
+        return None;
+    }
+    Some(u64::from_be_bytes(bytes.get(at..end)?.try_into().ok()?))
 }
 
 fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {

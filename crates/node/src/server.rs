@@ -11,8 +11,11 @@ use crate::{
     mempool::{signature_valid, MempoolError},
     NodeError,
 };
-use hyphae_ledger::{explain::explain, Block, Receipts, State, Transaction};
-use hyphae_primitives::{AccountId, BlockNumber, Hash, NetUid, TxError, Uid};
+use hyphae_ledger::{
+    explain::{explain_at, EpochSelector},
+    Block, PoolView, Price, Receipts, State, SwapSide, Transaction,
+};
+use hyphae_primitives::{AccountId, BlockNumber, Hash, NetUid, Rao, TxError, Uid};
 use hyphae_rpc::{error_code, method, types::*};
 use jsonrpsee::{
     server::{PendingSubscriptionSink, Server, ServerConfig, ServerHandle, SubscriptionMessage},
@@ -114,8 +117,30 @@ fn block_view(shared: &Shared, block: &Block, receipts: &Receipts) -> BlockView 
     }
 }
 
+/// A subnet's market as the RPC shows it; root (no pool) is TAO at 1:1 with no reserves.
+fn market(state: &State, netuid: NetUid) -> PoolView {
+    state.pool_view(netuid).unwrap_or(PoolView {
+        netuid,
+        price: Price::ONE,
+        price_rao_per_alpha: Price::ONE.rao_per_alpha(),
+        moving_price: Price::ONE,
+        moving_price_rao_per_alpha: Price::ONE.rao_per_alpha(),
+        tao_reserve: Rao::ZERO,
+        alpha_reserve: Rao::ZERO,
+        alpha_outstanding: Rao::ZERO,
+        alpha_issuance: Rao::ZERO,
+        emission_share_ppb: 0,
+        tao_emission: Rao::ZERO,
+        alpha_emission: Rao::ZERO,
+        alpha_recycled: Rao::ZERO,
+        pending_root_alpha: Rao::ZERO,
+        root_proportion_ppb: 0,
+    })
+}
+
 fn subnet_info(state: &State, netuid: NetUid) -> Option<SubnetInfo> {
     let subnet = state.subnet(netuid)?;
+    let pool = market(state, netuid);
     Some(SubnetInfo {
         netuid,
         owner_coldkey: subnet.owner_coldkey,
@@ -133,6 +158,14 @@ fn subnet_info(state: &State, netuid: NetUid) -> Option<SubnetInfo> {
             .as_ref()
             .map(|identity| String::from_utf8_lossy(&identity.name).into_owned()),
         hyperparameters: subnet.params.clone(),
+        price_rao_per_alpha: pool.price_rao_per_alpha,
+        moving_price_rao_per_alpha: pool.moving_price_rao_per_alpha,
+        tao_reserve_rao: pool.tao_reserve,
+        alpha_reserve: pool.alpha_reserve,
+        alpha_outstanding: pool.alpha_outstanding,
+        emission_share_ppb: pool.emission_share_ppb,
+        tao_emission_rao: pool.tao_emission,
+        alpha_emission: pool.alpha_emission,
     })
 }
 
@@ -145,6 +178,7 @@ pub fn metagraph(
     let subnet = state.subnet(netuid)?;
     let neurons = state.metagraph(netuid);
     let len = neurons.len();
+    let pool = market(state, netuid);
     let mut view = MetagraphView {
         netuid,
         block: state.head().number.0,
@@ -153,6 +187,14 @@ pub fn metagraph(
         hotkeys: Vec::with_capacity(len),
         coldkeys: Vec::with_capacity(len),
         stake_rao: Vec::with_capacity(len),
+        alpha_stake: Vec::with_capacity(len),
+        tao_stake_rao: Vec::with_capacity(len),
+        stake_tao_value_rao: Vec::with_capacity(len),
+        price_rao_per_alpha: pool.price_rao_per_alpha,
+        moving_price_rao_per_alpha: pool.moving_price_rao_per_alpha,
+        tao_reserve_rao: pool.tao_reserve,
+        alpha_reserve: pool.alpha_reserve,
+        emission_share_ppb: pool.emission_share_ppb,
         incentive: Vec::with_capacity(len),
         consensus: Vec::with_capacity(len),
         dividends: Vec::with_capacity(len),
@@ -172,6 +214,9 @@ pub fn metagraph(
         view.hotkeys.push(neuron.hotkey);
         view.coldkeys.push(entry.coldkey);
         view.stake_rao.push(entry.stake);
+        view.alpha_stake.push(entry.stake);
+        view.tao_stake_rao.push(state.root_stake(&neuron.hotkey));
+        view.stake_tao_value_rao.push(entry.stake_tao_value);
         view.incentive.push(neuron.incentive);
         view.consensus.push(neuron.consensus);
         view.dividends.push(neuron.dividends);
@@ -425,8 +470,16 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, NodeError> 
         Ok(neuron_info(&shared.view().state, netuid, uid))
     })?;
     blocking(&mut module, method::SUBNET_EXPLAIN, |params, shared| {
-        let (netuid, uid): (NetUid, Uid) = parse(params)?;
-        Ok(explain(&shared.view().state, netuid, uid))
+        let mut sequence = params.sequence();
+        let netuid: NetUid = sequence.next()?;
+        let uid: Uid = sequence.next()?;
+        let epoch: Option<EpochSelector> = sequence.optional_next()?;
+        Ok(explain_at(
+            &shared.view().state,
+            netuid,
+            uid,
+            epoch.unwrap_or_default(),
+        ))
     })?;
     blocking(
         &mut module,
@@ -438,6 +491,18 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, NodeError> 
             Ok(epoch_timing(&shared.view().state, netuid, hotkey))
         },
     )?;
+    blocking(&mut module, method::SUBNET_QUOTE, |params, shared| {
+        let (netuid, side, amount): (NetUid, SwapSide, Rao) = parse(params)?;
+        match shared.view().state.swap_quote(netuid, side, amount) {
+            Ok(quote) => Ok(Some(quote)),
+            Err(TxError::SubnetNotFound) => Ok(None),
+            Err(error) => Err(ErrorObjectOwned::owned(
+                jsonrpsee::types::error::INVALID_PARAMS_CODE,
+                format!("cannot quote: {error}"),
+                Some(TxRejection::from_tx_error(error)),
+            )),
+        }
+    })?;
 
     module.register_subscription(
         method::CHAIN_SUBSCRIBE_NEW_HEADS,

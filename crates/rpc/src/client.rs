@@ -1,8 +1,11 @@
 //! [`Client`]: one typed async method per RPC method, over one WebSocket connection.
 
 use crate::{error_code, method, types::*};
-use hyphae_ledger::{explain::EmissionReceipt, Transaction};
-use hyphae_primitives::{AccountId, Hash, NetUid, TxError, Uid};
+use hyphae_ledger::{
+    explain::{EmissionReceipt, EpochSelector},
+    SwapQuote, SwapSide, Transaction,
+};
+use hyphae_primitives::{AccountId, Hash, NetUid, Rao, TxError, Uid};
 use jsonrpsee_core::{
     client::{ClientT, Error as JsonRpcError, Subscription, SubscriptionClientT},
     params::ArrayParams,
@@ -251,6 +254,28 @@ impl Client {
         uid: Uid,
     ) -> Result<Option<EmissionReceipt>, ClientError> {
         self.call(method::SUBNET_EXPLAIN, &[&netuid, &uid]).await
+    }
+
+    /// `subnet_explain` for one of the subnet's kept epochs.
+    pub async fn explain_at(
+        &self,
+        netuid: NetUid,
+        uid: Uid,
+        epoch: EpochSelector,
+    ) -> Result<Option<EmissionReceipt>, ClientError> {
+        self.call(method::SUBNET_EXPLAIN, &[&netuid, &uid, &epoch])
+            .await
+    }
+
+    /// `subnet_quote`: `amount` TAO (stake) or alpha (unstake) rao priced against the pool.
+    pub async fn quote(
+        &self,
+        netuid: NetUid,
+        side: SwapSide,
+        amount: Rao,
+    ) -> Result<Option<SwapQuote>, ClientError> {
+        self.call(method::SUBNET_QUOTE, &[&netuid, &side, &amount])
+            .await
     }
 
     /// `subnet_epochTiming`.

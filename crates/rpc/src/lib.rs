@@ -64,10 +64,12 @@ pub mod method {
     pub const SUBNET_METAGRAPH: &str = "subnet_metagraph";
     /// One neuron.
     pub const SUBNET_NEURON: &str = "subnet_neuron";
-    /// The emission receipt of a uid's last epoch.
+    /// The emission receipt of a uid in one of its subnet's last 8 epochs.
     pub const SUBNET_EXPLAIN: &str = "subnet_explain";
     /// Epoch and weight-setting timing.
     pub const SUBNET_EPOCH_TIMING: &str = "subnet_epochTiming";
+    /// Prices a stake or unstake against a subnet's pool now.
+    pub const SUBNET_QUOTE: &str = "subnet_quote";
 
     /// Every method, subscriptions and their unsubscribe methods included.
     pub const ALL: &[&str] = &[
@@ -93,6 +95,7 @@ pub mod method {
         SUBNET_NEURON,
         SUBNET_EXPLAIN,
         SUBNET_EPOCH_TIMING,
+        SUBNET_QUOTE,
     ];
 }
 

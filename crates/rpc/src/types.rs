@@ -179,6 +179,23 @@ pub struct SubnetInfo {
     pub name: Option<String>,
     /// Every hyperparameter in its on-chain form.
     pub hyperparameters: SubnetParams,
+    /// Spot price of the subnet's alpha, rao per alpha (floored; `tao_reserve_rao /
+    /// alpha_reserve`). Root (netuid 0) has no pool: 1 TAO.
+    pub price_rao_per_alpha: u64,
+    /// Moving (EMA) price, rao per alpha (floored); it splits the TAO emission.
+    pub moving_price_rao_per_alpha: u64,
+    /// TAO in the pool.
+    pub tao_reserve_rao: Rao,
+    /// Alpha in the pool (alpha rao).
+    pub alpha_reserve: Rao,
+    /// Alpha outside the pool: stake and pending emission (alpha rao).
+    pub alpha_outstanding: Rao,
+    /// Share of each block's TAO emission, parts per billion (Σ over subnets ≈ 10⁹).
+    pub emission_share_ppb: u64,
+    /// TAO the last block put into this subnet.
+    pub tao_emission_rao: Rao,
+    /// Alpha the last block minted for participants (alpha rao).
+    pub alpha_emission: Rao,
 }
 
 /// An axon endpoint (Python `AxonInfo`, with the ip as a string).
@@ -239,6 +256,23 @@ pub struct MetagraphView {
     pub coldkeys: Vec<AccountId>,
     /// `S`: total stake on each hotkey in this subnet (alpha rao).
     pub stake_rao: Vec<Rao>,
+    /// `alpha_stake`: the same alpha stake, under its dynamic-TAO name (alpha rao).
+    pub alpha_stake: Vec<Rao>,
+    /// `tao_stake`: each hotkey's root stake (TAO rao), which counts at `TaoWeight` in epochs.
+    pub tao_stake_rao: Vec<Rao>,
+    /// Each hotkey's alpha stake valued at the spot price (TAO rao, floored; selling would pay
+    /// less, by the slippage).
+    pub stake_tao_value_rao: Vec<Rao>,
+    /// Spot price, rao per alpha (floored).
+    pub price_rao_per_alpha: u64,
+    /// Moving (EMA) price, rao per alpha (floored).
+    pub moving_price_rao_per_alpha: u64,
+    /// TAO in the subnet's pool.
+    pub tao_reserve_rao: Rao,
+    /// Alpha in the subnet's pool (alpha rao).
+    pub alpha_reserve: Rao,
+    /// Share of each block's TAO emission, parts per billion.
+    pub emission_share_ppb: u64,
     /// `I` (u16 storage form).
     pub incentive: Vec<u16>,
     /// `C` (u16).

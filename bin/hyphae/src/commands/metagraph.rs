@@ -1,8 +1,9 @@
 //! `hyphae metagraph` and `hyphae explain`: a subnet's neurons, and why a uid earned what it
-//! earned in the last epoch.
+//! earned in one of the last 8 epochs.
 
 use clap::Args;
-use hyphae_primitives::{NetUid, Uid};
+use hyphae_ledger::explain::EpochSelector;
+use hyphae_primitives::{BlockNumber, NetUid, Rao, Uid};
 use hyphae_rpc::types::MetagraphOptions;
 use serde_json::{json, Value};
 
@@ -58,6 +59,9 @@ impl MetagraphArgs {
                     "hotkey": graph.hotkeys.get(index),
                     "coldkey": graph.coldkeys.get(index),
                     "stake_rao": graph.stake_rao.get(index),
+                    "alpha_stake": graph.alpha_stake.get(index),
+                    "tao_stake_rao": graph.tao_stake_rao.get(index),
+                    "stake_tao_value_rao": graph.stake_tao_value_rao.get(index),
                     "incentive": at(&graph.incentive),
                     "dividends": at(&graph.dividends),
                     "consensus": at(&graph.consensus),
@@ -76,17 +80,33 @@ impl MetagraphArgs {
                 neurons.push(neuron);
             }
             match output {
-                OutputFormat::Json => print_json(
-                    &json!({ "netuid": graph.netuid, "block": graph.block, "n": graph.n, "neurons": neurons }),
-                ),
+                OutputFormat::Json => print_json(&json!({
+                    "netuid": graph.netuid,
+                    "block": graph.block,
+                    "n": graph.n,
+                    "price_rao_per_alpha": graph.price_rao_per_alpha,
+                    "moving_price_rao_per_alpha": graph.moving_price_rao_per_alpha,
+                    "tao_reserve_rao": graph.tao_reserve_rao,
+                    "alpha_reserve": graph.alpha_reserve,
+                    "emission_share_ppb": graph.emission_share_ppb,
+                    "neurons": neurons,
+                })),
                 OutputFormat::Text => {
                     println!(
                         "subnet {} at block {}: {} neurons",
                         graph.netuid, graph.block, graph.n
                     );
                     println!(
-                        "{:>5}  {:<48}  {:>18}  {:>6}  {:>6}  {:>6}  {:>14}  {:>4}  axon",
-                        "uid", "hotkey", "stake", "I", "D", "C", "emission", "vp"
+                        "price {} TAO/alpha (EMA {}), pool {} TAO / {} alpha, emission share {}",
+                        Rao(graph.price_rao_per_alpha),
+                        Rao(graph.moving_price_rao_per_alpha),
+                        graph.tao_reserve_rao,
+                        graph.alpha_reserve,
+                        ppb_percent(graph.emission_share_ppb)
+                    );
+                    println!(
+                        "{:>5}  {:<48}  {:>18}  {:>18}  {:>18}  {:>6}  {:>6}  {:>6}  {:>14}  {:>4}  axon",
+                        "uid", "hotkey", "alpha stake", "TAO value", "root TAO stake", "I", "D", "C", "emission", "vp"
                     );
                     for neuron in &neurons {
                         // serde_json's Display ignores widths: format numbers as strings first.
@@ -96,13 +116,16 @@ impl MetagraphArgs {
                                 .map(|v| v.to_string())
                                 .unwrap_or_default()
                         };
-                        let stake = neuron["stake_rao"]
-                            .as_u64()
-                            .map(|rao| hyphae_primitives::Rao(rao).to_string())
-                            .unwrap_or_default();
+                        let amount = |key: &str| {
+                            neuron[key]
+                                .as_u64()
+                                .map(|rao| Rao(rao).to_string())
+                                .unwrap_or_default()
+                        };
+                        let stake = amount("alpha_stake");
                         let emission = neuron["emission_rao"]
                             .as_u64()
-                            .map(|rao| hyphae_primitives::Rao(rao).to_string())
+                            .map(|rao| Rao(rao).to_string())
                             .unwrap_or_default();
                         let permit = if neuron["validator_permit"] == Value::Bool(true) {
                             "yes"
@@ -121,10 +144,12 @@ impl MetagraphArgs {
                             None => "-".to_owned(),
                         };
                         println!(
-                            "{:>5}  {:<48}  {:>18}  {:>6}  {:>6}  {:>6}  {:>14}  {:>4}  {axon}",
+                            "{:>5}  {:<48}  {:>18}  {:>18}  {:>18}  {:>6}  {:>6}  {:>6}  {:>14}  {:>4}  {axon}",
                             number("uid"),
                             neuron["hotkey"].as_str().unwrap_or_default(),
                             stake,
+                            amount("stake_tao_value_rao"),
+                            amount("tao_stake_rao"),
                             number("incentive"),
                             number("dividends"),
                             number("consensus"),
@@ -137,6 +162,11 @@ impl MetagraphArgs {
             }
         })
     }
+}
+
+/// Parts per billion as a percentage with four decimals (truncated).
+pub fn ppb_percent(ppb: u64) -> String {
+    format!("{}.{:04} %", ppb / 10_000_000, (ppb % 10_000_000) / 1_000)
 }
 
 fn number_of(value: &Value) -> String {
@@ -154,6 +184,13 @@ pub struct ExplainArgs {
     /// Neuron.
     #[arg(long)]
     uid: u16,
+    /// Explain the epoch that ran at this block (one of the subnet's last 8) instead of the
+    /// latest.
+    #[arg(long, conflicts_with = "epochs_back")]
+    epoch_block: Option<u64>,
+    /// Explain the epoch this many epochs before the latest (0 = latest, at most 7).
+    #[arg(long)]
+    epochs_back: Option<u32>,
 }
 
 impl ExplainArgs {
@@ -161,13 +198,24 @@ impl ExplainArgs {
     pub fn run(self, output: OutputFormat) -> anyhow::Result<()> {
         block_on(async move {
             let client = connect(&self.rpc).await?;
+            let (epoch, which) = match (self.epoch_block, self.epochs_back) {
+                (Some(block), _) => (
+                    EpochSelector::Block(BlockNumber(block)),
+                    format!("at block {block} (it may be older than the last 8 epochs)"),
+                ),
+                (None, Some(back)) => (
+                    EpochSelector::Back(back),
+                    format!("{back} epochs back (the chain keeps the last 8)"),
+                ),
+                (None, None) => (EpochSelector::Latest, "has run yet".to_owned()),
+            };
             let receipt = client
-                .explain(NetUid(self.netuid), Uid(self.uid))
+                .explain_at(NetUid(self.netuid), Uid(self.uid), epoch)
                 .await
                 .map_err(rpc_error)?
                 .ok_or_else(|| {
                     user_error(format!(
-                        "no epoch has run on subnet {} with uid {} yet",
+                        "no epoch of subnet {} with uid {} {which}",
                         self.netuid, self.uid
                     ))
                 })?;

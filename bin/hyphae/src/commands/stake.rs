@@ -1,15 +1,26 @@
 //! `hyphae stake add|remove|list`: swap free TAO into stake (alpha) on a hotkey in a subnet's
 //! pool, and back. `add` takes TAO; `remove` and `list` count alpha (in rao units, 10⁹ per alpha).
+//!
+//! `add` and `remove` first quote the swap (`subnet_quote`): what it pays, the spot price and
+//! the price impact. They then submit `add_stake_limit` / `remove_stake_limit` with a limit
+//! price `--max-slippage` (default 0.5 %) away from the spot price, so the chain refuses a
+//! swap that would move the price further (`SlippageTooHigh`); with `--allow-partial` it fills
+//! what the limit allows. A quote already past the bound is refused before submitting (no fee
+//! is spent). Root stake (netuid 0) is TAO 1:1 and has no pool, so no quote or limit.
 
 use clap::{Args, Subcommand};
-use hyphae_ledger::Call;
+use hyphae_ledger::{Call, SwapQuote, SwapSide};
 use hyphae_primitives::{AccountId, NetUid, Rao};
 use serde_json::json;
 
 use super::chain::{
     block_on, confirm, connect, fee_of, report, rpc_error, submit, RpcArgs, SignerArgs, TxArgs,
 };
-use crate::output::{print_json, OutputFormat};
+use crate::output::{print_json, user_error, OutputFormat};
+
+/// Parts per billion in one percent.
+const PPB_PER_PERCENT: u64 = 10_000_000;
+const PPB: u128 = 1_000_000_000;
 
 /// Which stake position.
 #[derive(Debug, Args)]
@@ -26,6 +37,80 @@ pub struct StakeTarget {
     /// Amount: TAO for `add`, alpha for `remove` (nine decimals).
     #[arg(long)]
     amount: Rao,
+    /// Most the swap may move the subnet's price, in percent of the current price; the chain
+    /// enforces it through the limit price.
+    #[arg(long, default_value = "0.5", value_parser = parse_slippage)]
+    max_slippage: u64,
+    /// Fill as much as the limit price allows instead of refusing the whole amount.
+    #[arg(long)]
+    allow_partial: bool,
+}
+
+/// A percentage with at most seven decimals, as parts per billion.
+fn parse_slippage(text: &str) -> Result<u64, String> {
+    let bad = || format!("not a percentage from 0 to 1000000 with at most 7 decimals: {text}");
+    let text = text.trim().trim_end_matches('%').trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || fraction.len() > 7
+        || !whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let fraction: u64 = format!("{fraction:0<7}").parse().map_err(|_| bad())?;
+    if whole > 1_000_000 {
+        return Err(bad());
+    }
+    Ok(whole
+        .saturating_mul(PPB_PER_PERCENT)
+        .saturating_add(fraction))
+}
+
+/// The limit price `slippage_ppb` away from `price` (rao per alpha): above it for a buy
+/// (floored), below it for a sell (rounded up, never below zero).
+fn limit_price(price: u64, slippage_ppb: u64, add: bool) -> u64 {
+    let price = u128::from(price);
+    let slippage = u128::from(slippage_ppb);
+    let limit = if add {
+        price.saturating_mul(PPB.saturating_add(slippage)) / PPB
+    } else {
+        price
+            .saturating_mul(PPB.saturating_sub(slippage))
+            .div_ceil(PPB)
+    };
+    u64::try_from(limit).unwrap_or(u64::MAX)
+}
+
+/// Parts per billion as a percentage with four decimals (truncated).
+fn percent(ppb: u64) -> String {
+    format!(
+        "{}.{:04} %",
+        ppb / PPB_PER_PERCENT,
+        (ppb % PPB_PER_PERCENT) / 1_000
+    )
+}
+
+/// The quote's JSON fields.
+fn quote_json(quote: &SwapQuote, limit: u64, max_slippage_ppb: u64) -> serde_json::Value {
+    json!({
+        "amount_in_rao": quote.amount_in,
+        "amount_out_rao": quote.amount_out,
+        "ideal_out_rao": quote.ideal_out,
+        "price_rao_per_alpha": quote.price_rao_per_alpha,
+        "price_after_rao_per_alpha": quote.price_after_rao_per_alpha,
+        "price_impact_ppb": quote.price_impact_ppb,
+        "slippage_ppb": quote.slippage_ppb,
+        "limit_price_rao_per_alpha": limit,
+        "max_slippage_ppb": max_slippage_ppb,
+    })
 }
 
 /// `hyphae stake` subcommands.
@@ -131,25 +216,93 @@ fn move_stake(
         let hotkey = signer.hotkey_address(target.hotkey_uri.as_deref(), target.hotkey_address)?;
         let netuid = NetUid(target.netuid);
         let amount = target.amount;
-        let (call, verb) = if add {
-            (
-                Call::AddStake {
-                    hotkey,
-                    netuid,
-                    amount,
-                },
-                "stake",
-            )
+        let (side, unit_in, unit_out) = if add {
+            (SwapSide::Stake, "TAO", "alpha")
         } else {
-            (
-                Call::RemoveStake {
-                    hotkey,
-                    netuid,
-                    amount,
-                },
-                "unstake",
-            )
+            (SwapSide::Unstake, "alpha", "TAO")
         };
+        // Root (netuid 0) has no pool: no quote, no limit.
+        let quote = if netuid == NetUid(0) {
+            None
+        } else {
+            client
+                .quote(netuid, side, amount)
+                .await
+                .map_err(rpc_error)?
+        };
+        let max_slippage_ppb = target.max_slippage;
+        let mut quote_fields = json!(null);
+        let call = match &quote {
+            None => {
+                if add {
+                    Call::AddStake {
+                        hotkey,
+                        netuid,
+                        amount,
+                    }
+                } else {
+                    Call::RemoveStake {
+                        hotkey,
+                        netuid,
+                        amount,
+                    }
+                }
+            }
+            Some(quote) => {
+                let limit = limit_price(quote.price_rao_per_alpha, max_slippage_ppb, add);
+                quote_fields = quote_json(quote, limit, max_slippage_ppb);
+                if output == OutputFormat::Text {
+                    eprintln!(
+                        "Quote: {amount} {unit_in} -> {} {unit_out} (at the spot price {} {unit_out}), before fees",
+                        quote.amount_out, quote.ideal_out
+                    );
+                    eprintln!(
+                        "Spot price {} TAO/alpha, after {} TAO/alpha: price impact {}, slippage {}",
+                        Rao(quote.price_rao_per_alpha),
+                        Rao(quote.price_after_rao_per_alpha),
+                        percent(quote.price_impact_ppb),
+                        percent(quote.slippage_ppb)
+                    );
+                    eprintln!(
+                        "Limit price {} TAO/alpha (--max-slippage {}){}",
+                        Rao(limit),
+                        percent(max_slippage_ppb),
+                        if target.allow_partial {
+                            ", partial fill allowed"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                if quote.price_impact_ppb > max_slippage_ppb && !target.allow_partial {
+                    return Err(user_error(format!(
+                        "refusing to submit: price impact {} exceeds --max-slippage {} \
+                         (the chain would refuse it with SlippageTooHigh); lower the amount, \
+                         raise --max-slippage or pass --allow-partial",
+                        percent(quote.price_impact_ppb),
+                        percent(max_slippage_ppb)
+                    )));
+                }
+                if add {
+                    Call::AddStakeLimit {
+                        hotkey,
+                        netuid,
+                        amount,
+                        limit_price: limit,
+                        allow_partial: target.allow_partial,
+                    }
+                } else {
+                    Call::RemoveStakeLimit {
+                        hotkey,
+                        netuid,
+                        amount,
+                        limit_price: limit,
+                        allow_partial: target.allow_partial,
+                    }
+                }
+            }
+        };
+        let verb = if add { "stake" } else { "unstake" };
         let fee = fee_of(&info, &call);
         let summary = format!(
             "{verb} {amount} {} {} hotkey {hotkey} on subnet {netuid}",
@@ -157,8 +310,16 @@ fn move_stake(
             if add { "on" } else { "from" }
         );
         confirm(&tx, &summary, fee)?;
+        let call_name = call.name();
         let submitted = submit(&client, &info, &key, call, &tx, output).await?;
-        let extra = json!({ "coldkey": key.account_id(), "hotkey": hotkey, "netuid": netuid, "amount_rao": amount });
+        let extra = json!({
+            "coldkey": key.account_id(),
+            "hotkey": hotkey,
+            "netuid": netuid,
+            "amount_rao": amount,
+            "call": call_name,
+            "quote": quote_fields,
+        });
         report(
             output,
             &submitted,
@@ -167,4 +328,30 @@ fn move_stake(
             extra,
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slippage_parses_to_ppb() {
+        assert_eq!(parse_slippage("0.5"), Ok(5_000_000));
+        assert_eq!(parse_slippage("2%"), Ok(20_000_000));
+        assert_eq!(parse_slippage(".01"), Ok(100_000));
+        assert_eq!(parse_slippage("100000"), Ok(1_000_000_000_000));
+        assert!(parse_slippage("-1").is_err());
+        assert!(parse_slippage("0.12345678").is_err());
+        assert!(parse_slippage("abc").is_err());
+        assert!(parse_slippage(".").is_err());
+        assert_eq!(percent(5_000_000), "0.5000 %");
+    }
+
+    #[test]
+    fn limit_price_moves_away_from_the_price() {
+        assert_eq!(limit_price(1_000_000_000, 5_000_000, true), 1_005_000_000);
+        assert_eq!(limit_price(1_000_000_000, 5_000_000, false), 995_000_000);
+        assert_eq!(limit_price(1_000_000_000, 2_000_000_000, false), 0);
+        assert_eq!(limit_price(u64::MAX, 5_000_000, true), u64::MAX);
+    }
 }

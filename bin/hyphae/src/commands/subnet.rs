@@ -130,6 +130,14 @@ fn subnet_text(subnet: &SubnetInfo) {
             .map(|name| format!("  {name:?}"))
             .unwrap_or_default(),
     );
+    println!(
+        "            price {} TAO/alpha (EMA {})  pool {} TAO / {} alpha  emission share {}",
+        Rao(subnet.price_rao_per_alpha),
+        Rao(subnet.moving_price_rao_per_alpha),
+        subnet.tao_reserve_rao,
+        subnet.alpha_reserve,
+        super::metagraph::ppb_percent(subnet.emission_share_ppb)
+    );
 }
 
 async fn fetch(rpc: &RpcArgs, netuid: u16) -> anyhow::Result<SubnetInfo> {

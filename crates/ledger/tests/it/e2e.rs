@@ -3,7 +3,8 @@
 use crate::support::*;
 use hyphae_ledger::{
     epoch::epoch_input,
-    explain::{explain, ZeroReason},
+    epoch::EPOCH_HISTORY,
+    explain::{explain, explain_at, EpochSelector, ZeroReason},
     hyperparameters::SubnetHyperparameter,
     weights::WeightsArgs,
     Call,
@@ -295,4 +296,88 @@ fn explain_gives_reasons_for_zero() {
         "{idle:?}"
     );
     assert!(explain(&chain.state, netuid, Uid(9)).is_none());
+}
+
+#[test]
+fn explain_reads_back_the_last_eight_epochs() {
+    let netuid = crate::support::NETUID;
+    let mut chain = Chain::dev();
+    chain.register("//Bob", "//Bob//v");
+    chain.register("//Dave", "//Dave//m1");
+    chain.register("//Eve", "//Eve//m2");
+    chain.stake("//Bob", "//Bob//v", tao(100));
+    let epoch = |c: &Chain| c.state.subnet(netuid).unwrap().epoch_index;
+    let start = epoch(&chain);
+    while epoch(&chain) == start {
+        chain.advance(1); // hands out the permit
+    }
+    let mut seen = Vec::new();
+    for round in 0..11u16 {
+        // Alternate the favoured miner so consecutive receipts differ.
+        let weights = WeightsArgs {
+            uids: vec![1, 2],
+            values: if round % 2 == 0 {
+                vec![3, 1]
+            } else {
+                vec![1, 3]
+            },
+            version_key: 0,
+        };
+        chain.ok(&key("//Bob//v"), Call::SetWeights { netuid, weights });
+        let start = epoch(&chain);
+        while epoch(&chain) == start {
+            chain.advance(1);
+        }
+        let latest: Vec<_> = (0..3)
+            .map(|uid| explain(&chain.state, netuid, Uid(uid)).unwrap())
+            .collect();
+        assert_eq!(
+            latest[0],
+            explain_at(&chain.state, netuid, Uid(0), EpochSelector::Back(0)).unwrap()
+        );
+        seen.push(latest);
+        assert!(chain.state.epoch_history(netuid).count() <= EPOCH_HISTORY);
+    }
+    assert_eq!(chain.state.epoch_history(netuid).count(), EPOCH_HISTORY);
+    assert_ne!(seen[9][1], seen[10][1], "receipts differ between epochs");
+    let (dropped, kept) = seen.split_at(seen.len() - EPOCH_HISTORY);
+    for (back, receipts) in kept.iter().rev().enumerate() {
+        let block = receipts[0].epoch_block;
+        for (uid, then) in receipts.iter().enumerate() {
+            let uid = Uid(u16::try_from(uid).unwrap());
+            let by_block = EpochSelector::Block(block);
+            assert_eq!(
+                explain_at(&chain.state, netuid, uid, by_block).as_ref(),
+                Some(then)
+            );
+            let by_back = EpochSelector::Back(u32::try_from(back).unwrap());
+            assert_eq!(
+                explain_at(&chain.state, netuid, uid, by_back).as_ref(),
+                Some(then)
+            );
+        }
+    }
+    for receipts in dropped {
+        let by_block = EpochSelector::Block(receipts[0].epoch_block);
+        assert!(explain_at(&chain.state, netuid, Uid(0), by_block).is_none());
+    }
+    let back = u32::try_from(EPOCH_HISTORY).unwrap();
+    assert!(explain_at(&chain.state, netuid, Uid(0), EpochSelector::Back(back)).is_none());
+    // The history is state: it survives the rows round trip and is in the root.
+    let rebuilt = hyphae_ledger::State::from_rows(chain.state.rows()).unwrap();
+    assert_eq!(rebuilt, chain.state);
+    assert_eq!(rebuilt.root(), chain.state.root());
+    // A store from before the history kept one record per subnet, keyed by netuid alone.
+    let latest = kept.last().unwrap()[1].clone();
+    let mut rows = chain.state.rows();
+    let legacy = rows
+        .iter()
+        .rposition(|(key, _)| key.first() == Some(&9))
+        .map(|at| rows[at].clone())
+        .unwrap();
+    rows.retain(|(key, _)| key.first() != Some(&9));
+    rows.push((legacy.0[..3].to_vec(), legacy.1));
+    let old = hyphae_ledger::State::from_rows(rows).unwrap();
+    assert_eq!(old.epoch_history(netuid).count(), 1);
+    assert_eq!(explain(&old, netuid, Uid(1)), Some(latest));
 }

@@ -411,3 +411,43 @@ fn a_swap_too_small_to_pay_out_is_rejected() {
         Err(TxError::InsufficientLiquidity)
     );
 }
+
+#[test]
+fn swap_quotes_price_the_swap_and_its_impact() {
+    let mut chain = Chain::dev();
+    chain.register("//Bob", "//Bob//hot");
+    let next = next_pool(&chain, NETUID);
+    let mut state = chain.state.clone();
+    hyphae_ledger::build_block(&mut state, Vec::new(), 0, id("//Ferdie"));
+    let quote = state.stake_quote(NETUID, tao(50)).unwrap();
+    assert_eq!(
+        quote.amount_out,
+        cp_out(next.tao_reserve(), next.alpha_reserve(), tao(50))
+    );
+    assert_eq!(quote.price_rao_per_alpha, next.price().rao_per_alpha());
+    assert!(quote.price_after_rao_per_alpha > quote.price_rao_per_alpha);
+    assert!(quote.amount_out < quote.ideal_out && quote.slippage_ppb > 0);
+    // Constant product: the price moves about twice as far as the average fill.
+    assert!(quote.price_impact_ppb > quote.slippage_ppb);
+    chain.stake("//Charlie", "//Bob//hot", tao(50));
+    let staked = chain
+        .state
+        .stake(NETUID, &id("//Bob//hot"), &id("//Charlie"));
+    assert_eq!(staked, quote.amount_out, "the quote is what the stake got");
+    let price_after = chain
+        .state
+        .pool(NETUID)
+        .unwrap()
+        .amm()
+        .price()
+        .rao_per_alpha();
+    assert_eq!(price_after, quote.price_after_rao_per_alpha);
+
+    let back = chain.state.unstake_quote(NETUID, staked).unwrap();
+    assert_eq!(back.side, hyphae_ledger::SwapSide::Unstake);
+    assert!(back.amount_out < tao(50) && back.price_after_rao_per_alpha < back.price_rao_per_alpha);
+    assert_eq!(
+        chain.state.stake_quote(NetUid(77), tao(1)),
+        Err(TxError::SubnetNotFound)
+    );
+}
