@@ -7,9 +7,7 @@ use hyphae_ledger::{serving::AxonArgs, Call};
 use hyphae_primitives::NetUid;
 use serde_json::json;
 
-use super::chain::{
-    block_on, connect, fee_of, report, rpc_error, submit, RpcArgs, SignerArgs, TxArgs,
-};
+use super::chain::{block_on, connect, fee_of, report, rpc_error, submit, SignedArgs};
 use crate::output::OutputFormat;
 
 /// `hyphae axon` subcommands.
@@ -18,11 +16,7 @@ pub enum AxonCommand {
     /// Publish an axon endpoint (`serve_axon`); `--uri` or the wallet's hotkey signs.
     Serve {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         /// Subnet.
         #[arg(long)]
         netuid: u16,
@@ -45,9 +39,7 @@ impl AxonCommand {
     /// Runs the subcommand.
     pub fn run(self, output: OutputFormat) -> anyhow::Result<()> {
         let Self::Serve {
-            rpc,
-            signer,
-            tx,
+            signed: SignedArgs { rpc, signer, tx },
             netuid,
             ip,
             port,

@@ -68,6 +68,17 @@ pub struct TxArgs {
     pub tip: Rao,
 }
 
+/// The flags of every command that signs and submits a transaction.
+#[derive(Debug, Args)]
+pub struct SignedArgs {
+    #[command(flatten)]
+    pub rpc: RpcArgs,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    #[command(flatten)]
+    pub tx: TxArgs,
+}
+
 /// Runs an async command body on a small runtime.
 pub fn block_on<T>(future: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -439,11 +450,11 @@ impl BalanceArgs {
 #[derive(Debug, Args)]
 pub struct TransferArgs {
     #[command(flatten)]
-    rpc: RpcArgs,
+    pub rpc: RpcArgs,
     #[command(flatten)]
-    signer: SignerArgs,
+    pub signer: SignerArgs,
     #[command(flatten)]
-    tx: TxArgs,
+    pub tx: TxArgs,
     /// Receiver's SS58 address.
     #[arg(long)]
     dest: AccountId,

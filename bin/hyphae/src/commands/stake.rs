@@ -14,7 +14,8 @@ use hyphae_primitives::{AccountId, NetUid, Rao};
 use serde_json::json;
 
 use super::chain::{
-    block_on, confirm, connect, fee_of, report, rpc_error, submit, RpcArgs, SignerArgs, TxArgs,
+    block_on, confirm, connect, fee_of, report, rpc_error, submit, RpcArgs, SignedArgs, SignerArgs,
+    TxArgs,
 };
 use crate::output::{print_json, user_error, OutputFormat};
 
@@ -119,22 +120,14 @@ pub enum StakeCommand {
     /// Move free balance into stake on a hotkey.
     Add {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         #[command(flatten)]
         target: StakeTarget,
     },
     /// Move stake back to free balance.
     Remove {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         #[command(flatten)]
         target: StakeTarget,
     },
@@ -155,15 +148,11 @@ impl StakeCommand {
     pub fn run(self, output: OutputFormat) -> anyhow::Result<()> {
         match self {
             Self::Add {
-                rpc,
-                signer,
-                tx,
+                signed: SignedArgs { rpc, signer, tx },
                 target,
             } => move_stake(rpc, signer, tx, target, true, output),
             Self::Remove {
-                rpc,
-                signer,
-                tx,
+                signed: SignedArgs { rpc, signer, tx },
                 target,
             } => move_stake(rpc, signer, tx, target, false, output),
             Self::List {

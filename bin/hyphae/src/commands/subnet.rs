@@ -8,7 +8,7 @@ use hyphae_rpc::types::SubnetInfo;
 use serde_json::json;
 
 use super::chain::{
-    block_on, confirm, connect, fee_of, report, rpc_error, submit, RpcArgs, SignerArgs, TxArgs,
+    block_on, confirm, connect, fee_of, report, rpc_error, submit, RpcArgs, SignedArgs,
 };
 use crate::output::{print_json, user_error, OutputFormat};
 
@@ -37,11 +37,7 @@ pub enum SubnetCommand {
     /// Create a subnet, locking TAO (`register_network`).
     Create {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         #[command(flatten)]
         hotkey: HotkeyChoice,
     },
@@ -67,11 +63,7 @@ pub enum SubnetCommand {
     /// Set a hyperparameter (subnet owner within bounds, or the root key).
     SetHyperparameter {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         #[command(flatten)]
         netuid: NetuidArg,
         /// Parameter name in snake case (`tempo`, `kappa`, `commit_reveal_weights_enabled`,
@@ -85,22 +77,14 @@ pub enum SubnetCommand {
     /// Switch emission on for a subnet you own (`start_call`).
     Start {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         #[command(flatten)]
         netuid: NetuidArg,
     },
     /// Register a hotkey on a subnet, burning the registration price (signed by the coldkey).
     Register {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         #[command(flatten)]
         netuid: NetuidArg,
         #[command(flatten)]
@@ -208,9 +192,7 @@ impl SubnetCommand {
                 }
             }),
             Self::Create {
-                rpc,
-                signer,
-                tx,
+                signed: SignedArgs { rpc, signer, tx },
                 hotkey,
             } => block_on(async move {
                 let client = connect(&rpc).await?;
@@ -256,9 +238,7 @@ impl SubnetCommand {
                 report(output, &submitted, fee, &text, extra)
             }),
             Self::SetHyperparameter {
-                rpc,
-                signer,
-                tx,
+                signed: SignedArgs { rpc, signer, tx },
                 netuid,
                 param,
                 value,
@@ -283,9 +263,7 @@ impl SubnetCommand {
                 )
             }),
             Self::Start {
-                rpc,
-                signer,
-                tx,
+                signed: SignedArgs { rpc, signer, tx },
                 netuid,
             } => block_on(async move {
                 let client = connect(&rpc).await?;
@@ -305,9 +283,7 @@ impl SubnetCommand {
                 )
             }),
             Self::Register {
-                rpc,
-                signer,
-                tx,
+                signed: SignedArgs { rpc, signer, tx },
                 netuid,
                 hotkey,
                 max_price,

@@ -8,9 +8,7 @@ use hyphae_ledger::{
 use hyphae_primitives::NetUid;
 use serde_json::json;
 
-use super::chain::{
-    block_on, connect, fee_of, report, rpc_error, submit, RpcArgs, SignerArgs, TxArgs,
-};
+use super::chain::{block_on, connect, fee_of, report, rpc_error, submit, SignedArgs};
 use crate::output::{user_error, OutputFormat};
 
 /// The weight vector.
@@ -53,22 +51,14 @@ pub enum WeightsCommand {
     /// Set weights directly (subnets without commit-reveal).
     Set {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         #[command(flatten)]
         input: WeightsInput,
     },
     /// Commit the hash of weights (commit-reveal subnets); reveal them a reveal period later.
     Commit {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         #[command(flatten)]
         input: WeightsInput,
         /// Salt, comma-separated u16 values (keep it for the reveal).
@@ -78,11 +68,7 @@ pub enum WeightsCommand {
     /// Reveal committed weights.
     Reveal {
         #[command(flatten)]
-        rpc: RpcArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        tx: TxArgs,
+        signed: SignedArgs,
         #[command(flatten)]
         input: WeightsInput,
         /// The salt given to `commit`.
@@ -96,22 +82,16 @@ impl WeightsCommand {
     pub fn run(self, output: OutputFormat) -> anyhow::Result<()> {
         let (rpc, signer, tx, input, salt, kind) = match self {
             Self::Set {
-                rpc,
-                signer,
-                tx,
+                signed: SignedArgs { rpc, signer, tx },
                 input,
             } => (rpc, signer, tx, input, None, "set"),
             Self::Commit {
-                rpc,
-                signer,
-                tx,
+                signed: SignedArgs { rpc, signer, tx },
                 input,
                 salt,
             } => (rpc, signer, tx, input, Some(salt), "commit"),
             Self::Reveal {
-                rpc,
-                signer,
-                tx,
+                signed: SignedArgs { rpc, signer, tx },
                 input,
                 salt,
             } => (rpc, signer, tx, input, Some(salt), "reveal"),
