@@ -660,4 +660,31 @@ fn staking_is_slippage_bounded_by_default() {
             < q["price_rao_per_alpha"].as_u64().unwrap()
     );
     assert!(free(&node) > before, "the unstaked TAO arrived");
+
+    // Root dividends: the dev chain has one subnet (Σ moving prices is not above 1) and no
+    // root stake, so nothing is claimable, and `claim-root` refuses without submitting.
+    assert_eq!(
+        node.call("account_rootClaimable", json!([ALICE]))["result"],
+        json!([])
+    );
+    let before = nonce(&node);
+    for swap in [false, true] {
+        let mut args = vec![
+            "stake",
+            "claim-root",
+            "--uri",
+            "//Alice",
+            "--netuid",
+            "1",
+            "--yes",
+        ];
+        if swap {
+            args.push("--swap");
+        }
+        let refused = node.cli_raw(&args);
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("nothing to claim"), "{stderr}");
+    }
+    assert_eq!(nonce(&node), before);
 }

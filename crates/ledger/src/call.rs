@@ -7,6 +7,7 @@ use crate::{
     hotkeys,
     hyperparameters::{self, GlobalParameter, SubnetHyperparameter},
     registration,
+    root::{self, RootClaimMode},
     serving::{self, AxonArgs},
     stake,
     state::State,
@@ -257,6 +258,14 @@ pub enum Call {
         #[codec(encoded_as = "RaoCodec")]
         amount: Rao,
     },
+    /// Claim the signer's root dividends on one subnet (all subnets if `None`): keep them as
+    /// stake or swap them to TAO.
+    ClaimRoot {
+        /// Subnet, or every subnet.
+        netuid: Option<u16>,
+        /// Keep or swap.
+        mode: RootClaimMode,
+    },
 }
 
 impl Call {
@@ -294,6 +303,7 @@ impl Call {
             Call::MoveStake { .. } => "move_stake",
             Call::TransferStake { .. } => "transfer_stake",
             Call::SwapStake { .. } => "swap_stake",
+            Call::ClaimRoot { .. } => "claim_root",
         }
     }
 }
@@ -424,5 +434,8 @@ pub(crate) fn dispatch(
             (*origin_netuid, *destination_netuid),
             *amount,
         ),
+        Call::ClaimRoot { netuid, mode } => {
+            root::claim_root(state, signer, netuid.map(NetUid), *mode)
+        }
     }
 }

@@ -423,11 +423,12 @@ fn pay_dividends(
     dividends: Rao,
 ) -> (Rao, Rao) {
     let stakers = state.stakers(netuid, hotkey);
-    split_dividends(state, netuid, hotkey, owner, dividends, &stakers)
+    split_dividends(state, netuid, hotkey, owner, dividends, &stakers, false)
 }
 
 /// Pays `dividends` as alpha stake on `netuid` under `hotkey`: the take to `owner`, the rest
-/// pro rata to `stakers` (coldkey, weight), the rounding remainder to `owner`.
+/// pro rata to `stakers` (coldkey, weight), the rounding remainder to `owner`; with
+/// `claimable`, every part accrues as claimable root dividends instead of stake.
 /// Returns (take, rest).
 pub(crate) fn split_dividends(
     state: &mut State,
@@ -436,6 +437,7 @@ pub(crate) fn split_dividends(
     owner: &AccountId,
     dividends: Rao,
     stakers: &[(AccountId, Rao)],
+    claimable: bool,
 ) -> (Rao, Rao) {
     if dividends.is_zero() {
         return (Rao::ZERO, Rao::ZERO);
@@ -454,7 +456,7 @@ pub(crate) fn split_dividends(
         {
             let share = share.and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
             if state
-                .credit_stake(netuid, hotkey, coldkey, Rao(share))
+                .credit_dividend(netuid, hotkey, coldkey, Rao(share), claimable)
                 .is_ok()
             {
                 shared = shared.saturating_add(share);
@@ -464,7 +466,10 @@ pub(crate) fn split_dividends(
     // Rounding remainder (or everything, without stakers) goes to the owner with the take.
     let remainder = Rao(rest.0.saturating_sub(shared));
     let to_owner = Rao(take.0.saturating_add(remainder.0));
-    if state.credit_stake(netuid, hotkey, owner, to_owner).is_err() {
+    if state
+        .credit_dividend(netuid, hotkey, owner, to_owner, claimable)
+        .is_err()
+    {
         return (Rao::ZERO, Rao(shared));
     }
     (take, Rao(rest.0))

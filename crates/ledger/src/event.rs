@@ -221,4 +221,22 @@ pub enum Event {
         #[codec(encoded_as = "RaoCodec")]
         alpha_out: Rao,
     },
+    /// Claimable root dividends were claimed (`claim_root`); with `Swap`, an `AlphaSold` per
+    /// subnet follows with the TAO paid.
+    RootClaimed {
+        /// The root staker.
+        #[codec(encoded_as = "AccountCodec")]
+        coldkey: AccountId,
+        /// The hotkey its root stake is on.
+        #[codec(encoded_as = "AccountCodec")]
+        hotkey: AccountId,
+        /// Subnet of the alpha.
+        #[codec(encoded_as = "NetUidCodec")]
+        netuid: NetUid,
+        /// Alpha claimed.
+        #[codec(encoded_as = "RaoCodec")]
+        alpha: Rao,
+        /// Kept as stake or swapped to TAO.
+        mode: crate::root::RootClaimMode,
+    },
 }

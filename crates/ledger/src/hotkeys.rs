@@ -69,6 +69,16 @@ pub(crate) fn swap_hotkey(
         state.stakes.remove(&(netuid, *old, staker));
         state.stakes.insert((netuid, *new, staker), amount);
     }
+    let claimable: Vec<_> = state
+        .root_claimable
+        .iter()
+        .filter(|((_, hotkey, _), _)| hotkey == old)
+        .map(|(k, v)| (*k, *v))
+        .collect();
+    for ((staker, _, netuid), alpha) in claimable {
+        state.root_claimable.remove(&(staker, *old, netuid));
+        state.root_claimable.insert((staker, *new, netuid), alpha);
+    }
     for neuron in state
         .neurons
         .values_mut()

@@ -24,8 +24,9 @@
 //!
 //! **Issuance invariant:** `issuance = Σ balances + Σ pool TAO reserves + Σ root stake`, where
 //! fees and registration burns lower issuance (`Globals::burned`). Per subnet, alpha is
-//! conserved: `alpha minted = pool alpha + Σ stake + pending + alpha recycled` (epoch dust, the
-//! owner hotkey's incentive and the alpha the emission buys are recycled).
+//! conserved: `alpha minted = pool alpha + Σ stake + pending + claimable root dividends + alpha
+//! recycled` (epoch dust, the owner hotkey's incentive and the alpha the emission buys are
+//! recycled). Root dividends accrue as claimable alpha until `claim_root` keeps or swaps them.
 //!
 //! **Code map.** [`tx`] signs and checks transactions; [`Call`] dispatches to the modules that
 //! own each rule: `accounts` (transfer), [`subnets`] (creation, `start_call`, identity),
@@ -89,6 +90,7 @@ pub use genesis::ChainSpec;
 pub use hyphae_primitives::TxError;
 pub use neurons::{Neuron, NeuronView};
 pub use pool::{ConstantProductPool, Pool, PoolView, Price, SubnetPool};
+pub use root::{RootClaimMode, RootClaimable};
 pub use stake::{Delegate, SwapQuote, SwapSide};
 pub use state::State;
 pub use storage::{MemoryStore, StateStore};

@@ -19,6 +19,30 @@
 use crate::{event::Event, state::State};
 use hyphae_primitives::{AccountId, NetUid, Rao, TxError};
 use hyphae_yuma::EpochInput;
+use parity_scale_codec::{Decode, Encode};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What `claim_root` does with the claimable root dividends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RootClaimMode {
+    /// Stake the alpha on its subnet to the hotkey that earned it.
+    Keep,
+    /// Sell the alpha through the subnet's pool; the TAO goes to the free balance.
+    Swap,
+}
+
+/// One claimable root dividend: alpha of `netuid` earned through `hotkey`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootClaimable {
+    /// The validator hotkey the root stake is on.
+    pub hotkey: AccountId,
+    /// The subnet whose alpha it is.
+    pub netuid: NetUid,
+    /// Alpha, rao.
+    pub alpha: Rao,
+}
 
 /// The root subnet.
 pub const ROOT: NetUid = NetUid(0);
@@ -37,6 +61,54 @@ impl State {
             .stakes
             .range(low..=high)
             .fold(0u64, |sum, (_, stake)| sum.saturating_add(stake.0)))
+    }
+
+    /// Root dividends `coldkey` can claim, (hotkey, netuid) order.
+    pub fn root_claimable(&self, coldkey: &AccountId) -> Vec<RootClaimable> {
+        let low = (*coldkey, AccountId([0; 32]), NetUid(0));
+        let high = (*coldkey, AccountId([0xff; 32]), NetUid(u16::MAX));
+        self.root_claimable
+            .range(low..=high)
+            .map(|((_, hotkey, netuid), alpha)| RootClaimable {
+                hotkey: *hotkey,
+                netuid: *netuid,
+                alpha: *alpha,
+            })
+            .collect()
+    }
+
+    /// Σ claimable root dividends in `netuid`'s alpha (part of its outstanding alpha).
+    pub fn root_claimable_total(&self, netuid: NetUid) -> u128 {
+        self.root_claimable
+            .iter()
+            .filter(|((_, _, n), _)| *n == netuid)
+            .map(|(_, alpha)| u128::from(alpha.0))
+            .sum()
+    }
+
+    /// Credits epoch alpha: as stake, or with `claimable` as claimable root dividends.
+    pub(crate) fn credit_dividend(
+        &mut self,
+        netuid: NetUid,
+        hotkey: &AccountId,
+        coldkey: &AccountId,
+        amount: Rao,
+        claimable: bool,
+    ) -> Result<(), TxError> {
+        if !claimable {
+            return self.credit_stake(netuid, hotkey, coldkey, amount);
+        }
+        if amount.is_zero() {
+            return Ok(());
+        }
+        let entry = self
+            .root_claimable
+            .entry((*coldkey, *hotkey, netuid))
+            .or_default();
+        *entry = entry
+            .checked_add(amount)
+            .ok_or(TxError::ArithmeticOverflow)?;
+        Ok(())
     }
 
     /// `amount · tao_weight / u64::MAX`: root TAO as stake weight, floored.
@@ -167,9 +239,93 @@ pub(crate) fn pay_root_dividends(
             continue;
         };
         let stakers = state.stakers(ROOT, hotkey);
-        let (take, rest) =
-            crate::epoch::split_dividends(state, netuid, hotkey, &owner, Rao(share), &stakers);
+        let (take, rest) = crate::epoch::split_dividends(
+            state,
+            netuid,
+            hotkey,
+            &owner,
+            Rao(share),
+            &stakers,
+            true,
+        );
         paid = paid.saturating_add(take.0).saturating_add(rest.0);
     }
     Rao(paid)
+}
+
+/// `claim_root(netuid?, mode)`, signed by the root staker's coldkey: claims its root dividends
+/// on `netuid` (every subnet if `None`). `Keep` stakes each claimable alpha to its hotkey on its
+/// subnet; `Swap` sells it through the subnet's pool (all of one subnet in one swap) and pays
+/// the TAO to the free balance, refusing a swap that would pay nothing. Nothing changes
+/// unless every part succeeds.
+pub(crate) fn claim_root(
+    state: &mut State,
+    coldkey: &AccountId,
+    netuid: Option<NetUid>,
+    mode: RootClaimMode,
+) -> Result<Vec<Event>, TxError> {
+    let claims: Vec<RootClaimable> = state
+        .root_claimable(coldkey)
+        .into_iter()
+        .filter(|claim| netuid.is_none_or(|n| n == claim.netuid) && !claim.alpha.is_zero())
+        .collect();
+    if claims.is_empty() {
+        return Err(TxError::NothingToClaim);
+    }
+    // Per subnet: the alpha claimed, in netuid order.
+    let mut per_subnet: BTreeMap<NetUid, Rao> = BTreeMap::new();
+    for claim in &claims {
+        let total = per_subnet.entry(claim.netuid).or_default();
+        *total = total
+            .checked_add(claim.alpha)
+            .ok_or(TxError::ArithmeticOverflow)?;
+    }
+    // Check everything before mutating.
+    let mut quotes = Vec::new();
+    match mode {
+        RootClaimMode::Keep => {
+            for claim in &claims {
+                state
+                    .stake(claim.netuid, &claim.hotkey, coldkey)
+                    .checked_add(claim.alpha)
+                    .ok_or(TxError::ArithmeticOverflow)?;
+            }
+        }
+        RootClaimMode::Swap => {
+            let mut balance = state.balance(coldkey);
+            for (&netuid, &alpha) in &per_subnet {
+                let tao = state.quote_unstake(netuid, alpha)?;
+                if tao.is_zero() {
+                    return Err(TxError::InsufficientLiquidity);
+                }
+                balance = balance
+                    .checked_add(tao)
+                    .ok_or(TxError::ArithmeticOverflow)?;
+                quotes.push((netuid, alpha, tao));
+            }
+        }
+    }
+    let mut events = Vec::new();
+    for claim in &claims {
+        state
+            .root_claimable
+            .remove(&(*coldkey, claim.hotkey, claim.netuid));
+        if mode == RootClaimMode::Keep {
+            state.credit_stake(claim.netuid, &claim.hotkey, coldkey, claim.alpha)?;
+        }
+        events.push(Event::RootClaimed {
+            coldkey: *coldkey,
+            hotkey: claim.hotkey,
+            netuid: claim.netuid,
+            alpha: claim.alpha,
+            mode,
+        });
+    }
+    for (netuid, alpha, quoted) in quotes {
+        let tao = state.sell_alpha(netuid, alpha)?;
+        debug_assert_eq!(tao, quoted);
+        state.deposit(coldkey, tao)?;
+        events.push(Event::AlphaSold { netuid, alpha, tao });
+    }
+    Ok(events)
 }

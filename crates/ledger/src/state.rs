@@ -148,6 +148,9 @@ pub struct State {
     pub(crate) epochs: BTreeMap<(NetUid, BlockNumber), EpochRecord>,
     /// netuid → the subnet's alpha pool and alpha accounting.
     pub(crate) pools: BTreeMap<NetUid, SubnetPool>,
+    /// (root staker coldkey, hotkey, netuid) → root dividends accrued as alpha of `netuid`,
+    /// not yet claimed (`claim_root`). Outstanding alpha of `netuid`.
+    pub(crate) root_claimable: BTreeMap<(AccountId, AccountId, NetUid), Rao>,
     /// Derived index, not part of the root: (netuid, hotkey) → uid.
     pub(crate) uid_index: BTreeMap<(NetUid, AccountId), Uid>,
 }
@@ -165,6 +168,7 @@ mod tag {
     pub const COMMITS: u8 = 8;
     pub const EPOCH: u8 = 9;
     pub const POOL: u8 = 10;
+    pub const ROOT_CLAIMABLE: u8 = 11;
 }
 
 /// A row's key and value bytes.
@@ -224,6 +228,7 @@ impl State {
             commits: BTreeMap::new(),
             epochs: BTreeMap::new(),
             pools: BTreeMap::new(),
+            root_claimable: BTreeMap::new(),
             uid_index: BTreeMap::new(),
         }
     }
@@ -293,6 +298,13 @@ impl State {
                 key_with(tag::POOL, &[&netuid.0.to_be_bytes()]),
                 pool.encode(),
             ));
+        }
+        for ((coldkey, hotkey, netuid), alpha) in &self.root_claimable {
+            let key = key_with(
+                tag::ROOT_CLAIMABLE,
+                &[&coldkey.0, &hotkey.0, &netuid.0.to_be_bytes()],
+            );
+            rows.push((key, alpha.0.encode()));
         }
         rows
     }
@@ -381,6 +393,14 @@ impl State {
                         decode(tag, &value)?,
                     );
                 }
+                tag::ROOT_CLAIMABLE => {
+                    let coldkey = account_at(rest, 0).ok_or_else(bad_key)?;
+                    let hotkey = account_at(rest, 32).ok_or_else(bad_key)?;
+                    let netuid = NetUid(u16_at(rest, 64).ok_or_else(bad_key)?);
+                    state
+                        .root_claimable
+                        .insert((coldkey, hotkey, netuid), Rao(decode(tag, &value)?));
+                }
                 _ => return Err(bad_key()),
             }
         }
@@ -435,7 +455,8 @@ impl State {
         self.pools.get(&netuid)
     }
 
-    /// Checks the alpha books of `netuid`: outstanding = Σ stake + pending, and minted =
+    /// Checks the alpha books of `netuid`: outstanding = Σ stake + pending + Σ claimable root
+    /// dividends, and minted =
     /// reserve + outstanding + recycled. Returns the first broken equation.
     pub fn alpha_books_error(&self, netuid: NetUid) -> Option<String> {
         let pool = self.pools.get(&netuid)?;
@@ -449,10 +470,11 @@ impl State {
         let held = staked
             .saturating_add(u128::from(subnet.pending_emission.0))
             .saturating_add(u128::from(subnet.pending_owner_cut.0))
-            .saturating_add(u128::from(pool.pending_root_alpha.0));
+            .saturating_add(u128::from(pool.pending_root_alpha.0))
+            .saturating_add(self.root_claimable_total(netuid));
         if held != u128::from(pool.alpha_outstanding.0) {
             return Some(format!(
-                "netuid {netuid}: outstanding {} != stake + pending {held}",
+                "netuid {netuid}: outstanding {} != stake + pending + claimable {held}",
                 pool.alpha_outstanding.0
             ));
         }

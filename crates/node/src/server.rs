@@ -334,6 +334,22 @@ fn stakes_of(state: &State, coldkey: &AccountId) -> Vec<StakeEntry> {
     out
 }
 
+/// Claimable root dividends of `coldkey`, valued at each subnet's spot price.
+fn root_claimable_of(state: &State, coldkey: &AccountId) -> Vec<RootClaimableEntry> {
+    state
+        .root_claimable(coldkey)
+        .into_iter()
+        .map(|claim| RootClaimableEntry {
+            netuid: claim.netuid,
+            hotkey: claim.hotkey,
+            alpha: claim.alpha,
+            tao_value_rao: state
+                .subnet_price(claim.netuid)
+                .map_or(Rao::ZERO, |price| price.tao_value(claim.alpha)),
+        })
+        .collect()
+}
+
 fn system_info(shared: &Shared) -> SystemInfo {
     let view = shared.view();
     let globals = view.state.globals();
@@ -436,6 +452,14 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, NodeError> 
         let (coldkey,): (AccountId,) = parse(params)?;
         Ok(stakes_of(&shared.view().state, &coldkey))
     })?;
+    blocking(
+        &mut module,
+        method::ACCOUNT_ROOT_CLAIMABLE,
+        |params, shared| {
+            let (coldkey,): (AccountId,) = parse(params)?;
+            Ok(root_claimable_of(&shared.view().state, &coldkey))
+        },
+    )?;
     blocking(&mut module, method::SUBNET_LIST, |_, shared| {
         let view = shared.view();
         Ok(view

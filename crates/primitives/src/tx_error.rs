@@ -167,6 +167,8 @@ tx_errors! {
     SameNetuid = 112,
     /// Origin and destination of a stake move are the same.
     SameStakeLocation = 113,
+    /// `claim_root`: the coldkey has no claimable root dividends (on that subnet).
+    NothingToClaim = 114,
 }
 
 impl fmt::Display for TxError {

@@ -218,6 +218,14 @@ impl Client {
         self.call(method::ACCOUNT_STAKES, &[coldkey]).await
     }
 
+    /// `account_rootClaimable`.
+    pub async fn root_claimable(
+        &self,
+        coldkey: &AccountId,
+    ) -> Result<Vec<RootClaimableEntry>, ClientError> {
+        self.call(method::ACCOUNT_ROOT_CLAIMABLE, &[coldkey]).await
+    }
+
     /// `subnet_list`.
     pub async fn subnets(&self) -> Result<Vec<SubnetInfo>, ClientError> {
         self.call(method::SUBNET_LIST, &[]).await

@@ -56,6 +56,8 @@ pub mod method {
     pub const ACCOUNT_GET: &str = "account_get";
     /// Stake positions of a coldkey.
     pub const ACCOUNT_STAKES: &str = "account_stakes";
+    /// Claimable root dividends of a coldkey.
+    pub const ACCOUNT_ROOT_CLAIMABLE: &str = "account_rootClaimable";
     /// Every subnet with its hyperparameters.
     pub const SUBNET_LIST: &str = "subnet_list";
     /// One subnet with its hyperparameters.
@@ -89,6 +91,7 @@ pub mod method {
         TX_UNWATCH,
         ACCOUNT_GET,
         ACCOUNT_STAKES,
+        ACCOUNT_ROOT_CLAIMABLE,
         SUBNET_LIST,
         SUBNET_GET,
         SUBNET_METAGRAPH,

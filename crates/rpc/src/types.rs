@@ -150,6 +150,19 @@ pub struct StakeEntry {
     pub stake_rao: Rao,
 }
 
+/// Claimable root dividends on one (hotkey, subnet) (`account_rootClaimable`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootClaimableEntry {
+    /// Subnet whose alpha it is.
+    pub netuid: NetUid,
+    /// The hotkey the root stake is on.
+    pub hotkey: AccountId,
+    /// Claimable alpha, alpha rao.
+    pub alpha: Rao,
+    /// Its value at the subnet's spot price, rao (a swap pays less, by the slippage).
+    pub tao_value_rao: Rao,
+}
+
 /// A subnet and its hyperparameters (`subnet_list`, `subnet_get`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubnetInfo {

@@ -1,4 +1,4 @@
-//! `hyphae stake add|remove|list`: swap free TAO into stake (alpha) on a hotkey in a subnet's
+//! `hyphae stake add|remove|claim-root|list`: swap free TAO into stake (alpha) on a hotkey in a subnet's
 //! pool, and back. `add` takes TAO; `remove` and `list` count alpha (in rao units, 10⁹ per alpha).
 //!
 //! `add` and `remove` first quote the swap (`subnet_quote`): what it pays, the spot price and
@@ -7,9 +7,11 @@
 //! swap that would move the price further (`SlippageTooHigh`); with `--allow-partial` it fills
 //! what the limit allows. A quote already past the bound is refused before submitting (no fee
 //! is spent). Root stake (netuid 0) is TAO 1:1 and has no pool, so no quote or limit.
+//! `claim-root` claims the signer's root dividends on a subnet (`claim_root`): kept as stake,
+//! or with `--swap` sold through the pool into the free balance.
 
 use clap::{Args, Subcommand};
-use hyphae_ledger::{Call, SwapQuote, SwapSide};
+use hyphae_ledger::{Call, RootClaimMode, SwapQuote, SwapSide};
 use hyphae_primitives::{AccountId, NetUid, Rao};
 use serde_json::json;
 
@@ -131,6 +133,18 @@ pub enum StakeCommand {
         #[command(flatten)]
         target: StakeTarget,
     },
+    /// Claim the signer's root dividends on a subnet: keep them as stake on the hotkey that
+    /// earned them, or (`--swap`) swap them to TAO through the subnet's pool.
+    ClaimRoot {
+        #[command(flatten)]
+        signed: SignedArgs,
+        /// Subnet whose root dividends to claim.
+        #[arg(long)]
+        netuid: u16,
+        /// Swap the claimed alpha to TAO (free balance) instead of keeping it as stake.
+        #[arg(long)]
+        swap: bool,
+    },
     /// List a coldkey's stake positions.
     List {
         #[command(flatten)]
@@ -155,6 +169,11 @@ impl StakeCommand {
                 signed: SignedArgs { rpc, signer, tx },
                 target,
             } => move_stake(rpc, signer, tx, target, false, output),
+            Self::ClaimRoot {
+                signed: SignedArgs { rpc, signer, tx },
+                netuid,
+                swap,
+            } => claim_root(rpc, signer, tx, NetUid(netuid), swap, output),
             Self::List {
                 rpc,
                 address,
@@ -188,6 +207,70 @@ impl StakeCommand {
             }),
         }
     }
+}
+
+fn claim_root(
+    rpc: RpcArgs,
+    signer: SignerArgs,
+    tx: TxArgs,
+    netuid: NetUid,
+    swap: bool,
+    output: OutputFormat,
+) -> anyhow::Result<()> {
+    block_on(async move {
+        let client = connect(&rpc).await?;
+        let info = client.info().await.map_err(rpc_error)?;
+        let key = signer.coldkey(&info)?;
+        let coldkey = key.account_id();
+        let claimable: Vec<_> = client
+            .root_claimable(&coldkey)
+            .await
+            .map_err(rpc_error)?
+            .into_iter()
+            .filter(|entry| entry.netuid == netuid)
+            .collect();
+        let alpha = claimable
+            .iter()
+            .fold(0u64, |sum, entry| sum.saturating_add(entry.alpha.0));
+        if alpha == 0 {
+            // The chain would refuse it with NothingToClaim; spend no fee.
+            return Err(user_error(format!(
+                "nothing to claim: {coldkey} has no claimable root dividends on subnet {netuid}"
+            )));
+        }
+        let mode = if swap {
+            RootClaimMode::Swap
+        } else {
+            RootClaimMode::Keep
+        };
+        let call = Call::ClaimRoot {
+            netuid: Some(netuid.0),
+            mode,
+        };
+        let fee = fee_of(&info, &call);
+        let verb = if swap { "swap to TAO" } else { "keep as stake" };
+        let summary = format!(
+            "claim {} alpha of root dividends on subnet {netuid} and {verb}",
+            Rao(alpha)
+        );
+        confirm(&tx, &summary, fee)?;
+        let submitted = submit(&client, &info, &key, call, &tx, output).await?;
+        let extra = json!({
+            "coldkey": coldkey,
+            "netuid": netuid,
+            "mode": mode,
+            "claimable": claimable,
+            "alpha_rao": alpha,
+            "call": "claim_root",
+        });
+        report(
+            output,
+            &submitted,
+            fee,
+            &format!("claimed {} alpha of root dividends ({verb})", Rao(alpha)),
+            extra,
+        )
+    })
 }
 
 fn move_stake(

@@ -82,6 +82,7 @@ fn every_error_code_has_a_rejecting_test() {
         "admin.rs",
         "blocks.rs",
         "registration.rs",
+        "root.rs",
         "serving.rs",
         "stake.rs",
         "subnets.rs",
