@@ -1,8 +1,9 @@
 //! Axon request guards: blacklist helpers over a metagraph-like view, per-hotkey rate limits
 //! weighted by stake, and a bounded priority admission queue.
 //!
-//! The chain RPC does not exist yet, so the metagraph is abstracted as [`NeuronDirectory`]: any
-//! `Fn(&str) -> Option<NeuronInfo>` closure is one.
+//! The metagraph is abstracted as [`NeuronDirectory`]: the live
+//! [`Metagraph`](crate::metagraph::Metagraph) is one, and so is any
+//! `Fn(&str) -> Option<NeuronInfo>` closure (tests, fixed lists).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

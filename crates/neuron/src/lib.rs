@@ -10,10 +10,12 @@
 //! * [`guard`]: blacklist helpers over a metagraph-like [`NeuronDirectory`](guard::NeuronDirectory),
 //!   stake-weighted rate limits and the priority admission queue.
 //!
-//! Not here yet: metagraph sync and the miner/validator runtime. Both need the node's RPC, which
-//! does not exist yet; until then blacklists and rate limits take a
-//! [`NeuronDirectory`](guard::NeuronDirectory) (any closure) and targets are given as
-//! [`AxonInfo`](dendrite::AxonInfo) by hand.
+//! * [`metagraph`]: a subnet's metagraph from the node's RPC, refreshed on finalized heads; it is
+//!   the [`NeuronDirectory`](guard::NeuronDirectory) that blacklists and rate limits use;
+//! * [`runtime`]: [`run_miner`](runtime::run_miner) and [`run_validator`](runtime::run_validator)
+//!   run a subnet's [`Miner`](runtime::Miner) or [`Validator`](runtime::Validator) against a node:
+//!   registration check, `serve_axon`, metagraph sync, bounded query rounds and rate-limited
+//!   weights with commit-reveal.
 //!
 //! A synapse, an axon serving it and a dendrite calling it:
 //!
@@ -74,6 +76,8 @@ pub mod body_hash;
 pub mod dendrite;
 pub mod guard;
 pub mod listener;
+pub mod metagraph;
 pub mod nonce;
 pub mod pyrepr;
+pub mod runtime;
 pub mod synapse;
