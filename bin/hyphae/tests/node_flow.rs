@@ -32,6 +32,24 @@ fn tx(node: &NodeProc, args: &[&str]) -> Value {
     out
 }
 
+/// Sets subnet hyperparameters as the dev owner (`//Alice`), each finalized before the next.
+fn set_hyperparameters(node: &NodeProc, netuid: &str, params: &[(&str, &str)]) {
+    for (param, value) in params {
+        let args = [
+            "subnet",
+            "set-hyperparameter",
+            "--uri",
+            "//Alice",
+            "--netuid",
+            netuid,
+        ];
+        tx(
+            node,
+            &[&args[..], &["--param", param, "--value", value]].concat(),
+        );
+    }
+}
+
 fn epoch_index(node: &NodeProc, netuid: u16) -> u64 {
     node.call("subnet_epochTiming", json!([netuid]))["result"]["epoch_index"]
         .as_u64()
@@ -156,28 +174,16 @@ fn subnet_flow_reaches_an_epoch_with_incentive_dividends_and_emission() {
         ],
     );
     assert_eq!(created["netuid"], 2, "{created}");
-    for (param, value) in [
-        ("tempo", "5"),
-        ("commit_reveal_weights_enabled", "false"),
-        ("weights_set_rate_limit", "0"),
-        ("max_registrations_per_block", "8"),
-    ] {
-        tx(
-            &node,
-            &[
-                "subnet",
-                "set-hyperparameter",
-                "--uri",
-                "//Alice",
-                "--netuid",
-                "2",
-                "--param",
-                param,
-                "--value",
-                value,
-            ],
-        );
-    }
+    set_hyperparameters(
+        &node,
+        "2",
+        &[
+            ("tempo", "5"),
+            ("commit_reveal_weights_enabled", "false"),
+            ("weights_set_rate_limit", "0"),
+            ("max_registrations_per_block", "8"),
+        ],
+    );
     tx(
         &node,
         &["subnet", "start", "--uri", "//Alice", "--netuid", "2"],
@@ -473,23 +479,11 @@ fn weights_commit_then_reveal_in_the_next_epoch() {
         ],
     );
     let uid = registered["uid"].to_string();
-    for (param, value) in [("tempo", "20"), ("commit_reveal_weights_enabled", "true")] {
-        tx(
-            &node,
-            &[
-                "subnet",
-                "set-hyperparameter",
-                "--uri",
-                "//Alice",
-                "--netuid",
-                "1",
-                "--param",
-                param,
-                "--value",
-                value,
-            ],
-        );
-    }
+    set_hyperparameters(
+        &node,
+        "1",
+        &[("tempo", "20"), ("commit_reveal_weights_enabled", "true")],
+    );
     // Direct weights are refused while commit-reveal is on (exit 1, the ledger's error named).
     let direct = node.cli_raw(&[
         "weights",

@@ -172,13 +172,7 @@ impl WalletCommand {
             }) => {
                 let wallet = select.open()?;
                 let (key, mnemonic) = Keypair::generate(n_words)?;
-                let pw = new_password(&password)?;
-                wallet.write_coldkey(
-                    &key,
-                    Some(&mnemonic),
-                    pw.as_deref().map(String::as_str),
-                    write.overwrite,
-                )?;
+                write_coldkey(&wallet, &key, &mnemonic, &password, &write)?;
                 report_new(
                     output,
                     &[("coldkey", &key, &mnemonic)],
@@ -214,13 +208,7 @@ impl WalletCommand {
                 let wallet = select.open()?;
                 let mnemonic = Mnemonic::parse(&mnemonic)?;
                 let key = Keypair::from_phrase(mnemonic.phrase(), None)?;
-                let pw = new_password(&password)?;
-                wallet.write_coldkey(
-                    &key,
-                    Some(&mnemonic),
-                    pw.as_deref().map(String::as_str),
-                    write.overwrite,
-                )?;
+                write_coldkey(&wallet, &key, &mnemonic, &password, &write)?;
                 report_address(output, "coldkey", &key.account_id(), &select)
             }
             Self::RegenHotkey {
@@ -291,13 +279,7 @@ fn create(args: &NewKeyArgs, output: OutputFormat) -> anyhow::Result<()> {
     }
     let (coldkey, cold_mnemonic) = Keypair::generate(n_words)?;
     let (hotkey, hot_mnemonic) = Keypair::generate(n_words)?;
-    let pw = new_password(password)?;
-    wallet.write_coldkey(
-        &coldkey,
-        Some(&cold_mnemonic),
-        pw.as_deref().map(String::as_str),
-        write.overwrite,
-    )?;
+    write_coldkey(&wallet, &coldkey, &cold_mnemonic, password, write)?;
     wallet.write_hotkey(
         &select.hotkey,
         &hotkey,
@@ -526,6 +508,20 @@ fn verify_cmd(
     } else {
         Err(user_error(format!("signature is NOT valid for {signer}")))
     }
+}
+
+/// Write a coldkey, encrypted with a new password unless `--no-password`.
+fn write_coldkey(
+    wallet: &Wallet,
+    key: &Keypair,
+    mnemonic: &Mnemonic,
+    password: &PasswordArgs,
+    write: &WriteArgs,
+) -> anyhow::Result<()> {
+    let pw = new_password(password)?;
+    let pw = pw.as_deref().map(String::as_str);
+    wallet.write_coldkey(key, Some(mnemonic), pw, write.overwrite)?;
+    Ok(())
 }
 
 /// The password for a key being written, or `None` for `--no-password`.
