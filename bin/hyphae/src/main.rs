@@ -54,6 +54,8 @@ enum Command {
     Metagraph(commands::metagraph::MetagraphArgs),
     /// Explain a uid's emission in its subnet's last epoch.
     Explain(commands::metagraph::ExplainArgs),
+    /// Run a whole network on this machine: chain, training subnet, miners, validators, explorer.
+    Localnet(commands::localnet::LocalnetArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -72,6 +74,7 @@ fn main() -> std::process::ExitCode {
         Command::Weights(cmd) => cmd.run(cli.output),
         Command::Metagraph(cmd) => cmd.run(cli.output),
         Command::Explain(cmd) => cmd.run(cli.output),
+        Command::Localnet(cmd) => cmd.run(cli.output),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
