@@ -56,6 +56,8 @@ enum Command {
     Explain(commands::metagraph::ExplainArgs),
     /// Run a whole network on this machine: chain, training subnet, miners, validators, explorer.
     Localnet(commands::localnet::LocalnetArgs),
+    /// Serve the web explorer for a running node (reads its JSON-RPC only).
+    Explorer(commands::explorer::ExplorerArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -75,6 +77,7 @@ fn main() -> std::process::ExitCode {
         Command::Metagraph(cmd) => cmd.run(cli.output),
         Command::Explain(cmd) => cmd.run(cli.output),
         Command::Localnet(cmd) => cmd.run(cli.output),
+        Command::Explorer(cmd) => cmd.run(cli.output),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

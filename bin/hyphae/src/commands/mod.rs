@@ -1,5 +1,6 @@
 pub mod axon;
 pub mod chain;
+pub mod explorer;
 pub mod localnet;
 pub mod metagraph;
 pub mod node;
