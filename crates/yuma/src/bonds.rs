@@ -12,15 +12,25 @@
 //! entry-by-entry combination with no merge, no dense scratch row and no row buffers (see
 //! `BondContext::same_uids_as_weights`); the fixed-alpha Yuma3 EMA of such a row is not even
 //! stored, the dividends recompute it. Every other row takes the general path, which gives
-//! the same values for these rows too.
+//! the same values for these rows too (a unit test compares the two on random subnets).
+//!
+//! The first pass over the rows also yields validator trust (row sums of W̃) and the ranks
+//! Σᵢ Aᵢ·W̃ᵢⱼ, since it reads W and C entry by entry anyway.
+//!
+//! Every pass runs over ranges of rows in parallel (`row_ranges`, balanced by entries). What
+//! a range produces is either per row (written in row order) or a per-column sum or maximum
+//! that each range keeps for itself and that are combined afterwards. Those sums are of
+//! non-negative terms far inside the type's range, so no partial sum saturates and the
+//! combined sum has the bits of the reference's row-by-row sum; a maximum does not depend on
+//! order at all.
 
 use crate::contract::{NeuronInput, RowEntry};
 use crate::epoch::clip;
 use crate::fixed::{
     add, fixed_proportion_to_u16, mul, normalize, sub, u16_proportion, u16_to_fixed, AlphaSigmoid,
-    Divisor, Fx, ONE, ZERO,
+    ColumnDivisors, Fx, ONE, ZERO,
 };
-use crate::sparse::SparseMatrix;
+use crate::sparse::{PaddedRows, PaddedSlice, SparseMatrix};
 use crate::weights::Weights;
 use rayon::prelude::*;
 
@@ -87,8 +97,7 @@ pub(crate) struct BondContext<'a> {
     pub(crate) n: usize,
     pub(crate) active_stake: &'a [Fx],
     pub(crate) consensus: &'a [Fx],
-    pub(crate) incentive: &'a [Fx],
-    pub(crate) weights: &'a Weights,
+    pub(crate) weights: &'a Weights<'a>,
     pub(crate) penalty: Penalty,
     pub(crate) neurons: &'a [NeuronInput],
     pub(crate) registered_at: &'a [u64],
@@ -100,6 +109,9 @@ pub(crate) struct BondContext<'a> {
     pub(crate) bonds_unmasked: bool,
     /// Every Cⱼ > 0: clipping drops no entry.
     pub(crate) consensus_positive: bool,
+    /// Whether rows may take the one-pass loops (always, except in the tests that compare
+    /// them with the general path).
+    pub(crate) one_pass_rows: bool,
 }
 
 /// New bonds in their storage form (rows without the new permit are empty) and normalized
@@ -108,6 +120,10 @@ pub(crate) struct BondContext<'a> {
 pub(crate) struct BondResult {
     pub(crate) bonds: Vec<Vec<RowEntry>>,
     pub(crate) dividends: Vec<Fx>,
+    /// Validator trust: row sums of W̃.
+    pub(crate) validator_trust: Vec<Fx>,
+    /// I: normalized ranks Rⱼ = Σᵢ Aᵢ·W̃ᵢⱼ.
+    pub(crate) incentive: Vec<Fx>,
 }
 
 /// How stored u16 bonds are read: raw integers (classic) or proportions of 65535 (Yuma3).
@@ -202,7 +218,7 @@ impl BondContext<'_> {
         let Some(neuron) = self.neurons.get(i) else {
             return false;
         };
-        if !row.ascending || row.len() != neuron.bonds.len() {
+        if !self.one_pass_rows || !row.ascending || row.len() != neuron.bonds.len() {
             return false;
         }
         let check_clip = match self.penalty {
@@ -210,46 +226,74 @@ impl BondContext<'_> {
             Penalty::One => !self.consensus_positive,
             Penalty::Between(_) => return false,
         };
+        let norm = row.norm;
         if !check_clip && self.bonds_unmasked {
-            // Nothing can be dropped: only the uids need comparing.
-            return row
-                .raw
-                .iter()
-                .zip(&neuron.bonds)
-                .all(|(&(j, _), &(bj, _))| j == bj);
+            // Nothing can be dropped: only the uids need comparing (no early exit, so the
+            // comparison vectorizes).
+            let (bonds_head, bonds_tail) = neuron
+                .bonds
+                .split_at(row.head.len().min(neuron.bonds.len()));
+            let same = |weights: &[(u16, u16)], bonds: &[RowEntry]| {
+                weights
+                    .iter()
+                    .zip(bonds)
+                    .fold(true, |same, (&(j, _), &(bj, _))| same & (j == bj))
+            };
+            return same(row.head, bonds_head) && same(row.tail, bonds_tail);
         }
-        row.raw
-            .iter()
-            .zip(&neuron.bonds)
-            .all(|(&(j, w), &(bj, _))| {
-                let registered = self.registered_at.get(usize::from(j)).copied().unwrap_or(0);
-                // `clip` drops an entry exactly where c ≤ 0 and c < w.
-                let dropped = check_clip && {
-                    let c = Self::at(self.consensus, j);
-                    c <= ZERO && c < row.norm.apply(w)
-                };
-                j == bj && self.since > registered && !dropped
-            })
+        self.in_step_pairs(i).all(|(&(j, w), &(bj, _))| {
+            let registered = self.registered_at.get(usize::from(j)).copied().unwrap_or(0);
+            // `clip` drops an entry exactly where c ≤ 0 and c < w.
+            let dropped = check_clip && {
+                let c = Self::at(self.consensus, j);
+                c <= ZERO && c < norm.apply(w)
+            };
+            j == bj && self.since > registered && !dropped
+        })
     }
 
-    /// For a row that passed [`Self::same_uids_as_weights`]: `(uid, Wb, stored bond)` in order.
+    /// Row `i`'s weight entries side by side with its stored bonds, position by position: the
+    /// weight row's two parts (around the left-out diagonal) against the matching bond slices.
+    /// A chain of two zips, for internal iteration (`for_each`, `fold`, `all`).
     #[inline]
-    fn in_step_entries(&self, i: usize) -> impl Iterator<Item = (u16, Fx, u16)> + '_ {
+    fn in_step_pairs(&self, i: usize) -> impl Iterator<Item = (&(u16, u16), &RowEntry)> + '_ {
         let row = self.weights.row(i);
         let bonds: &[RowEntry] = self.neurons.get(i).map_or(&[], |neuron| &neuron.bonds);
-        let clip_to_consensus = matches!(self.penalty, Penalty::One);
-        row.raw
+        let (bonds_head, bonds_tail) = bonds
+            .split_at_checked(row.head.len())
+            .unwrap_or((bonds, &[]));
+        row.head
             .iter()
-            .zip(bonds)
-            .map(move |(&(j, raw), &(_, stored))| {
-                let w = row.norm.apply(raw);
-                let wb = if clip_to_consensus {
-                    w.min(Self::at(self.consensus, j))
-                } else {
-                    w
-                };
-                (j, wb, stored)
-            })
+            .zip(bonds_head)
+            .chain(row.tail.iter().zip(bonds_tail))
+    }
+
+    /// For a row that passed [`Self::same_uids_as_weights`], in order: the uid, the clipped
+    /// weight W̃ᵢⱼ = min(wᵢⱼ, max(Cⱼ, 0)), Wbᵢⱼ and the stored bond.
+    #[inline]
+    fn in_step_entries(&self, i: usize) -> impl Iterator<Item = (u16, Fx, Fx, u16)> + '_ {
+        let norm = self.weights.row(i).norm;
+        let clip_to_consensus = matches!(self.penalty, Penalty::One);
+        self.in_step_pairs(i).map(move |(&(j, raw), &(_, stored))| {
+            let w = norm.apply(raw);
+            let c = Self::at(self.consensus, j);
+            let clipped = w.min(c.max(ZERO));
+            let wb = if clip_to_consensus { w.min(c) } else { w };
+            (j, clipped, wb, stored)
+        })
+    }
+
+    /// Validator trust of row `i` (Σⱼ W̃ᵢⱼ), adding Aᵢ·W̃ᵢⱼ to `ranks`: the general path.
+    ///
+    /// With w ≥ 0, `clip(w, c)` is `min(w, max(c, 0))` where it keeps the entry and drops it
+    /// only where that is 0: a dropped entry adds nothing.
+    fn trust_row(&self, i: usize, ranks: &mut [Fx]) -> Fx {
+        let stake = Self::at_uid(self.active_stake, i);
+        self.weights.row(i).entries().fold(ZERO, |trust, (j, w)| {
+            let clipped = w.min(Self::at(self.consensus, j).max(ZERO));
+            add_rank(ranks, j, stake, clipped);
+            add(trust, clipped)
+        })
     }
 
     /// Liquid alpha's EMA for a row that passed [`Self::same_uids_as_weights`], in one pass.
@@ -262,12 +306,17 @@ impl BondContext<'_> {
         sigmoid: AlphaSigmoid,
         ema: &mut SparseMatrix,
         sums: &mut [Fx],
-    ) -> Vec<RowEntry> {
+        ranks: &mut [Fx],
+    ) -> (Vec<RowEntry>, Fx) {
         let len = self.weights.row(i).len();
         let permit = self.has_new_permit(i);
+        let stake = Self::at_uid(self.active_stake, i);
         let mut storage = Vec::with_capacity(if permit { len } else { 0 });
+        let mut trust = ZERO;
         ema.reserve(len);
-        for (j, w, stored) in self.in_step_entries(i) {
+        self.in_step_entries(i).for_each(|(j, clipped, w, stored)| {
+            trust = add(trust, clipped);
+            add_rank(ranks, j, stake, clipped);
             let b = u16_proportion(stored);
             let alpha = sigmoid.alpha_cached(Self::at(self.consensus, j), w, b);
             let decayed = mul(sub(ONE, alpha), b);
@@ -281,8 +330,8 @@ impl BondContext<'_> {
                     storage.push((j, fixed_proportion_to_u16(value)));
                 }
             }
-        }
-        storage
+        });
+        (storage, trust)
     }
 
     /// Yuma3's fixed-alpha EMA for a row that passed [`Self::same_uids_as_weights`]:
@@ -296,42 +345,71 @@ impl BondContext<'_> {
         keep: Fx,
     ) -> impl Iterator<Item = (u16, Fx)> + '_ {
         self.in_step_entries(i)
-            .map(move |(j, wb, stored)| (j, add(mul(alpha, wb), mul(keep, u16_proportion(stored)))))
+            .map(move |(j, _, wb, stored)| {
+                (j, add(mul(alpha, wb), mul(keep, u16_proportion(stored))))
+            })
             .filter(|&(_, value)| value > ZERO)
     }
 
-    /// [`Self::fixed_ema_in_step`] into `ema` and the column sums; returns the storage row
-    /// (empty without the new permit).
+    /// One pass over a row that passed [`Self::same_uids_as_weights`] (fixed alpha): its
+    /// trust and ranks, and its EMA into the column sums; returns the storage row (empty
+    /// without the new permit) and the trust. The EMA itself is not kept: the dividends
+    /// recompute it ([`Self::fixed_ema_in_step`], the same expression).
     fn yuma3_row_in_step(
         &self,
         i: usize,
         alpha: Fx,
         keep: Fx,
-        ema: &mut SparseMatrix,
         sums: &mut [Fx],
-    ) -> Vec<RowEntry> {
+        ranks: &mut [Fx],
+    ) -> (Vec<RowEntry>, Fx) {
         let permit = self.has_new_permit(i);
+        let stake = Self::at_uid(self.active_stake, i);
         let len = self.weights.row(i).len();
         let mut storage = Vec::with_capacity(if permit { len } else { 0 });
-        ema.reserve(len);
-        // Internal iteration (`for_each`): a `for` loop would step the filter one `find` call
+        let mut trust = ZERO;
+        // Internal iteration (`for_each`): a `for` loop would step the chain one `next` call
         // at a time.
-        self.fixed_ema_in_step(i, alpha, keep)
-            .for_each(|(j, value)| {
-                ema.push(j, value);
-                if let Some(total) = sums.get_mut(usize::from(j)) {
-                    *total = add(*total, value);
-                }
-                if permit {
-                    storage.push((j, fixed_proportion_to_u16(value)));
+        self.in_step_entries(i)
+            .for_each(|(j, clipped, wb, stored)| {
+                trust = add(trust, clipped);
+                add_rank(ranks, j, stake, clipped);
+                let value = add(mul(alpha, wb), mul(keep, u16_proportion(stored)));
+                if value > ZERO {
+                    if let Some(total) = sums.get_mut(usize::from(j)) {
+                        *total = add(*total, value);
+                    }
+                    if permit {
+                        storage.push((j, fixed_proportion_to_u16(value)));
+                    }
                 }
             });
-        storage
+        (storage, trust)
     }
 
     fn has_new_permit(&self, i: usize) -> bool {
         self.new_permit.get(i).copied().unwrap_or(false)
     }
+}
+
+/// Rⱼ += Aᵢ·W̃ᵢⱼ. A zero stake adds zero: the reference's sum is unchanged by it.
+#[inline]
+fn add_rank(ranks: &mut [Fx], j: u16, stake: Fx, clipped: Fx) {
+    if let Some(rank) = ranks.get_mut(usize::from(j)) {
+        *rank = add(*rank, mul(stake, clipped));
+    }
+}
+
+/// Validator trust and incentive from the ranges' trusts (in row order) and partial ranks.
+fn trust_and_incentive<'p>(
+    n: usize,
+    trusts: impl Iterator<Item = &'p Vec<Fx>>,
+    ranks: impl Iterator<Item = &'p Vec<Fx>>,
+) -> (Vec<Fx>, Vec<Fx>) {
+    let validator_trust = trusts.flatten().copied().collect();
+    let mut incentive = add_partial_sums(n, ranks);
+    normalize(&mut incentive);
+    (validator_trust, incentive)
 }
 
 /// Sum each column of the row `(cols, vals)` into `sums`.
@@ -344,19 +422,13 @@ fn add_to_columns(sums: &mut [Fx], cols: &[u16], vals: &[Fx]) {
 }
 
 /// One prepared divisor per column; a zero column divides by nothing.
-fn column_divisors(totals: &[Fx]) -> Vec<Option<Divisor>> {
-    totals
-        .iter()
-        .map(|&total| (total != ZERO).then(|| Divisor::new(total)))
-        .collect()
+fn column_divisors(totals: &[Fx]) -> ColumnDivisors {
+    ColumnDivisors::new(totals)
 }
 
 #[inline]
-fn divide_by_column(divisors: &[Option<Divisor>], j: u16, value: Fx) -> Fx {
-    match divisors.get(usize::from(j)) {
-        Some(Some(divisor)) => divisor.divide(value),
-        _ => value,
-    }
+fn divide_by_column(divisors: &ColumnDivisors, j: u16, value: Fx) -> Fx {
+    divisors.divide(j, value)
 }
 
 fn storage_row(cols: &[u16], vals: &[Fx]) -> Vec<RowEntry> {
@@ -366,101 +438,153 @@ fn storage_row(cols: &[u16], vals: &[Fx]) -> Vec<RowEntry> {
         .collect()
 }
 
+/// Add each range's column sums (of non-negative terms, so in any order) into one vector.
+fn add_partial_sums<'p>(n: usize, partials: impl Iterator<Item = &'p Vec<Fx>>) -> Vec<Fx> {
+    let mut sums = vec![ZERO; n];
+    for partial in partials {
+        for (total, &value) in sums.iter_mut().zip(partial) {
+            *total = add(*total, value);
+        }
+    }
+    sums
+}
+
 /// Classic Yuma: B = α·ΔB + (1−α)·B₀ on column-normalized bonds, ΔB = column-normalized Wb∘A.
+///
+/// Four passes over the rows, each in parallel ranges of rows: column sums of B₀ and ΔB; the
+/// EMA and its column sums; the normalized EMA, the dividends and the column maxima; the
+/// storage rows. Every sum is of non-negative terms and a maximum does not depend on order,
+/// so each range keeps its own and they are combined afterwards.
 pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
     let n = ctx.n;
     let keep = ONE.saturating_sub(alpha);
-    let mut new_row = RowBuf::default();
-    let mut old_row = RowBuf::default();
+    let ranges = row_ranges(ctx);
 
-    // Rows whose Wb and B₀ name the same uids in order take one-pass loops below.
-    let in_step: Vec<bool> = (0..n).map(|i| ctx.same_uids_as_weights(i)).collect();
-
-    // Column sums of B₀ and of ΔB = Wb∘A.
-    let mut old_sums = vec![ZERO; n];
-    let mut delta_sums = vec![ZERO; n];
-    for i in 0..n {
-        if in_step.get(i).copied().unwrap_or(false) {
-            let stake = BondContext::at_uid(ctx.active_stake, i);
-            for (j, wb, stored) in ctx.in_step_entries(i) {
-                let index = usize::from(j);
-                if let (Some(old), Some(delta)) =
-                    (old_sums.get_mut(index), delta_sums.get_mut(index))
-                {
-                    *old = add(*old, u16_to_fixed(stored));
-                    *delta = add(*delta, mul(wb, stake));
+    // Column sums of B₀ and of ΔB = Wb∘A; rows whose Wb and B₀ name the same uids in order
+    // take one-pass loops.
+    let sums: Vec<ClassicSums> = ranges
+        .par_iter()
+        .map(|rows| {
+            let mut new_row = RowBuf::default();
+            let mut old_row = RowBuf::default();
+            let mut old_sums = vec![ZERO; n];
+            let mut delta_sums = vec![ZERO; n];
+            let mut ranks = vec![ZERO; n];
+            let mut trust = Vec::with_capacity(rows.len());
+            let mut in_step = Vec::with_capacity(rows.len());
+            for i in rows.clone() {
+                let stake = BondContext::at_uid(ctx.active_stake, i);
+                if ctx.same_uids_as_weights(i) {
+                    in_step.push(true);
+                    let mut row_trust = ZERO;
+                    ctx.in_step_entries(i).for_each(|(j, clipped, wb, stored)| {
+                        row_trust = add(row_trust, clipped);
+                        add_rank(&mut ranks, j, stake, clipped);
+                        let index = usize::from(j);
+                        if let (Some(old), Some(delta)) =
+                            (old_sums.get_mut(index), delta_sums.get_mut(index))
+                        {
+                            *old = add(*old, u16_to_fixed(stored));
+                            *delta = add(*delta, mul(wb, stake));
+                        }
+                    });
+                    trust.push(row_trust);
+                    continue;
                 }
-            }
-            continue;
-        }
-        ctx.stored_bonds_row(i, BondReading::Raw, &mut old_row);
-        add_to_columns(&mut old_sums, &old_row.cols, &old_row.vals);
-        ctx.weights_for_bonds_row(i, &mut new_row);
-        let stake = BondContext::at_uid(ctx.active_stake, i);
-        for (j, w) in new_row.entries() {
-            if let Some(total) = delta_sums.get_mut(usize::from(j)) {
-                *total = add(*total, mul(w, stake));
-            }
-        }
-    }
-    let old_divisors = column_divisors(&old_sums);
-    let delta_divisors = column_divisors(&delta_sums);
-
-    // The EMA of the column-normalized terms, and its column sums.
-    let mut ema = SparseMatrix::with_capacity(n, ctx.weights.nnz());
-    let mut merger = Merger::new(n);
-    let mut ema_sums = vec![ZERO; n];
-    for i in 0..n {
-        let stake = BondContext::at_uid(ctx.active_stake, i);
-        if in_step.get(i).copied().unwrap_or(false) {
-            ema.reserve(ctx.weights.row(i).len());
-            for (j, wb, stored) in ctx.in_step_entries(i) {
-                let delta = divide_by_column(&delta_divisors, j, mul(wb, stake));
-                let old = divide_by_column(&old_divisors, j, u16_to_fixed(stored));
-                let value = add(mul(alpha, delta), mul(keep, old));
-                if value > ZERO {
-                    ema.push(j, value);
-                    if let Some(total) = ema_sums.get_mut(usize::from(j)) {
-                        *total = add(*total, value);
+                in_step.push(false);
+                trust.push(ctx.trust_row(i, &mut ranks));
+                ctx.stored_bonds_row(i, BondReading::Raw, &mut old_row);
+                add_to_columns(&mut old_sums, &old_row.cols, &old_row.vals);
+                ctx.weights_for_bonds_row(i, &mut new_row);
+                for (j, w) in new_row.entries() {
+                    if let Some(total) = delta_sums.get_mut(usize::from(j)) {
+                        *total = add(*total, mul(w, stake));
                     }
                 }
             }
-            ema.end_row();
-            continue;
-        }
-        let new_ascending = ctx.weights_for_bonds_row(i, &mut new_row);
-        let old_ascending = ctx.stored_bonds_row(i, BondReading::Raw, &mut old_row);
-        for (&j, value) in new_row.cols.iter().zip(new_row.vals.iter_mut()) {
-            let delta = divide_by_column(&delta_divisors, j, mul(*value, stake));
-            *value = mul(alpha, delta);
-        }
-        for (&j, value) in old_row.cols.iter().zip(old_row.vals.iter_mut()) {
-            *value = mul(keep, divide_by_column(&old_divisors, j, *value));
-        }
-        merger.merge(&new_row, new_ascending, &old_row, old_ascending, &mut ema);
-        let (cols, vals) = ema.open_row();
-        add_to_columns(&mut ema_sums, cols, vals);
-        ema.end_row();
-    }
+            ClassicSums {
+                in_step,
+                old_sums,
+                delta_sums,
+                trust,
+                ranks,
+            }
+        })
+        .collect();
+    let old_divisors = column_divisors(&add_partial_sums(n, sums.iter().map(|s| &s.old_sums)));
+    let delta_divisors = column_divisors(&add_partial_sums(n, sums.iter().map(|s| &s.delta_sums)));
+    let (validator_trust, incentive) = trust_and_incentive(
+        n,
+        sums.iter().map(|s| &s.trust),
+        sums.iter().map(|s| &s.ranks),
+    );
 
-    // Column-normalize B, then D = B·I and the column maxima for storage. Rows go in
-    // parallel chunks, each with its own maxima (a maximum does not depend on order).
-    let ema_divisors = column_divisors(&ema_sums);
-    let rows_per_chunk = n
-        .div_ceil(rayon::current_num_threads().saturating_mul(4))
-        .max(16);
-    let chunks: Vec<(Vec<Fx>, Vec<Fx>)> = ema
-        .row_chunks_mut(rows_per_chunk)
+    // The EMA of the column-normalized terms, and its column sums.
+    // Each row is built in a small reused matrix, then stored in one padded allocation.
+    let mut ema_rows = PaddedRows::new((0..n).map(|i| ema_row_capacity(ctx, i)));
+    let ema_sums: Vec<Vec<Fx>> = ema_rows
+        .split_mut(&ranges)
         .into_par_iter()
-        .map(|mut chunk| {
+        .zip(&ranges)
+        .zip(&sums)
+        .map(|((mut stored, rows), ClassicSums { in_step, .. })| {
+            let mut new_row = RowBuf::default();
+            let mut old_row = RowBuf::default();
+            let mut merger = Merger::new(n);
+            let mut ema = SparseMatrix::with_capacity(1, n);
+            let mut ema_sums = vec![ZERO; n];
+            for (r, i) in rows.clone().enumerate() {
+                let stake = BondContext::at_uid(ctx.active_stake, i);
+                ema.clear();
+                if in_step.get(r).copied().unwrap_or(false) {
+                    ctx.in_step_entries(i).for_each(|(j, _, wb, stored)| {
+                        let delta = divide_by_column(&delta_divisors, j, mul(wb, stake));
+                        let old = divide_by_column(&old_divisors, j, u16_to_fixed(stored));
+                        let value = add(mul(alpha, delta), mul(keep, old));
+                        if value > ZERO {
+                            ema.push(j, value);
+                            if let Some(total) = ema_sums.get_mut(usize::from(j)) {
+                                *total = add(*total, value);
+                            }
+                        }
+                    });
+                    ema.end_row();
+                    let (cols, vals) = ema.row(0);
+                    stored.set_row(r, cols, vals);
+                    continue;
+                }
+                let new_ascending = ctx.weights_for_bonds_row(i, &mut new_row);
+                let old_ascending = ctx.stored_bonds_row(i, BondReading::Raw, &mut old_row);
+                for (&j, value) in new_row.cols.iter().zip(new_row.vals.iter_mut()) {
+                    let delta = divide_by_column(&delta_divisors, j, mul(*value, stake));
+                    *value = mul(alpha, delta);
+                }
+                for (&j, value) in old_row.cols.iter().zip(old_row.vals.iter_mut()) {
+                    *value = mul(keep, divide_by_column(&old_divisors, j, *value));
+                }
+                merger.merge(&new_row, new_ascending, &old_row, old_ascending, &mut ema);
+                let (cols, vals) = ema.open_row();
+                add_to_columns(&mut ema_sums, cols, vals);
+                stored.set_row(r, cols, vals);
+            }
+            ema_sums
+        })
+        .collect();
+    let ema_divisors = column_divisors(&add_partial_sums(n, ema_sums.iter()));
+
+    // Column-normalize B in place, then D = B·I and each range's column maxima.
+    let normalized: Vec<(Vec<Fx>, Vec<Fx>)> = ema_rows
+        .split_mut(&ranges)
+        .into_par_iter()
+        .map(|mut rows| {
             let mut maxima = vec![ZERO; n];
-            let dividends = (0..chunk.n_rows())
+            let dividends = (0..rows.n_rows())
                 .map(|r| {
-                    let (cols, vals) = chunk.row_mut(r);
+                    let (cols, vals) = rows.row_mut(r);
                     let mut total = ZERO;
                     for (&j, value) in cols.iter().zip(vals.iter_mut()) {
                         *value = divide_by_column(&ema_divisors, j, *value);
-                        total = add(total, mul(BondContext::at(ctx.incentive, j), *value));
+                        total = add(total, mul(BondContext::at(&incentive, j), *value));
                         if let Some(max) = maxima.get_mut(usize::from(j)) {
                             if *max < *value {
                                 *max = *value;
@@ -475,9 +599,9 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
         .collect();
     let mut maxima = vec![ZERO; n];
     let mut dividends: Vec<Fx> = Vec::with_capacity(n);
-    for (chunk_dividends, chunk_maxima) in chunks {
-        dividends.extend(chunk_dividends);
-        for (max, &value) in maxima.iter_mut().zip(&chunk_maxima) {
+    for (part_dividends, part_maxima) in normalized {
+        dividends.extend(part_dividends);
+        for (max, &value) in maxima.iter_mut().zip(&part_maxima) {
             if *max < value {
                 *max = value;
             }
@@ -485,27 +609,46 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
     }
     normalize(&mut dividends);
 
-    // Storage: each column divided by its maximum; rows in parallel, collected in order.
+    // Storage: each column divided by its maximum; ranges in parallel, collected in order.
     let max_divisors = column_divisors(&maxima);
-    let bonds = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            if !ctx.has_new_permit(i) {
-                return Vec::new();
-            }
-            let (cols, vals) = ema.row(i);
-            cols.iter()
-                .zip(vals)
-                .map(|(&j, &b)| {
-                    (
-                        j,
-                        fixed_proportion_to_u16(divide_by_column(&max_divisors, j, b)),
-                    )
-                })
-                .collect()
+    let bonds = ranges
+        .par_iter()
+        .flat_map_iter(|rows| {
+            rows.clone().map(|i| {
+                if !ctx.has_new_permit(i) {
+                    return Vec::new();
+                }
+                let (cols, vals) = ema_rows.row(i);
+                cols.iter()
+                    .zip(vals)
+                    .map(|(&j, &b)| {
+                        (
+                            j,
+                            fixed_proportion_to_u16(divide_by_column(&max_divisors, j, b)),
+                        )
+                    })
+                    .collect()
+            })
         })
         .collect();
-    BondResult { bonds, dividends }
+    BondResult {
+        bonds,
+        dividends,
+        validator_trust,
+        incentive,
+    }
+}
+
+/// What classic's first pass gathers for one range of rows.
+struct ClassicSums {
+    /// Per row: whether it takes the one-pass loops.
+    in_step: Vec<bool>,
+    old_sums: Vec<Fx>,
+    delta_sums: Vec<Fx>,
+    /// Per row: validator trust.
+    trust: Vec<Fx>,
+    /// Partial ranks Σᵢ Aᵢ·W̃ᵢⱼ over the range.
+    ranks: Vec<Fx>,
 }
 
 impl BondContext<'_> {
@@ -514,85 +657,230 @@ impl BondContext<'_> {
     }
 }
 
+/// Rows split into about `4 × threads` consecutive ranges of similar work (weight and bond
+/// entries), for the row passes that run in parallel.
+fn row_ranges(ctx: &BondContext<'_>) -> Vec<std::ops::Range<usize>> {
+    let cost = |i: usize| {
+        let bonds = ctx.neurons.get(i).map_or(0, |neuron| neuron.bonds.len());
+        ctx.weights
+            .row(i)
+            .len()
+            .saturating_add(bonds)
+            .saturating_add(1)
+    };
+    let total = (0..ctx.n).map(cost).fold(0_usize, usize::saturating_add);
+    let parts = rayon::current_num_threads().saturating_mul(4).max(1);
+    let share = total.div_ceil(parts).max(1);
+    let mut ranges = Vec::with_capacity(parts.saturating_add(1));
+    let (mut start, mut filled) = (0_usize, 0_usize);
+    for i in 0..ctx.n {
+        filled = filled.saturating_add(cost(i));
+        if filled >= share {
+            let end = i.saturating_add(1);
+            ranges.push(start..end);
+            (start, filled) = (end, 0);
+        }
+    }
+    if start < ctx.n || ranges.is_empty() {
+        ranges.push(start..ctx.n);
+    }
+    ranges
+}
+
+/// An upper bound on the EMA entries of row `i`: it names at most the uids of its Wb and B₀
+/// rows.
+fn ema_row_capacity(ctx: &BondContext<'_>, i: usize) -> usize {
+    let bonds = ctx.neurons.get(i).map_or(0, |neuron| neuron.bonds.len());
+    ctx.weights.row(i).len().saturating_add(bonds)
+}
+
+/// One range of rows of the Yuma3 EMA.
+struct Yuma3Part {
+    rows: std::ops::Range<usize>,
+    /// With fixed alpha, the EMA of the rows not recomputed by the dividends (empty rows for
+    /// those that are).
+    ema: SparseMatrix,
+    /// Whether a row's EMA is recomputed (fixed alpha, same uids as its weights).
+    recomputed: Vec<bool>,
+    /// This range's column sums of the EMA.
+    sums: Vec<Fx>,
+    bonds: Vec<Vec<RowEntry>>,
+    /// Per row: validator trust.
+    trust: Vec<Fx>,
+    /// Partial ranks Σᵢ Aᵢ·W̃ᵢⱼ over the range.
+    ranks: Vec<Fx>,
+}
+
 /// Yuma3: absolute bonds, EMA'd toward Wb with a fixed or liquid alpha; dividends weight the
 /// column-normalized bonds by incentive and by the validator's own active stake.
+///
+/// Rows go in parallel ranges, each with its own column sums; the sums are of positive
+/// values well inside the type's range, so adding the ranges' sums gives the same bits as
+/// the reference's row-by-row sum.
 pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoid>) -> BondResult {
     let n = ctx.n;
     let use_liquid = ctx.consensus.iter().any(|&c| c != ZERO);
     let liquid = liquid.filter(|_| use_liquid);
     let keep = ONE.saturating_sub(alpha);
-    let mut new_row = RowBuf::default();
-    let mut old_row = RowBuf::default();
-    let mut merger = Merger::new(n);
-    let mut liquid_state = liquid.map(|sigmoid| LiquidState::new(sigmoid, n));
 
-    // The EMA, kept for the dividends: storing a value is cheaper than computing it again.
-    let mut ema = SparseMatrix::with_capacity(n, ctx.weights.nnz());
-    let mut sums = vec![ZERO; n];
-    let mut bonds = Vec::with_capacity(n);
-    for i in 0..n {
-        if ctx.same_uids_as_weights(i) {
-            let storage = match liquid {
-                Some(sigmoid) => ctx.liquid_row_in_step(i, sigmoid, &mut ema, &mut sums),
-                None => ctx.yuma3_row_in_step(i, alpha, keep, &mut ema, &mut sums),
-            };
-            bonds.push(storage);
-            ema.end_row();
-            continue;
-        }
-        let new_ascending = ctx.weights_for_bonds_row(i, &mut new_row);
-        let old_ascending = ctx.stored_bonds_row(i, BondReading::Proportion, &mut old_row);
-        match liquid_state.as_mut() {
-            Some(state) => state.ema_row(ctx.consensus, &new_row, &old_row, &mut ema),
-            None => {
-                for value in &mut new_row.vals {
-                    *value = mul(alpha, *value);
+    let ranges = row_ranges(ctx);
+    // Fixed alpha recomputes the EMA of most rows for the dividends and keeps the others in
+    // each range's matrix. Liquid alpha keeps every row, built in a small reused matrix and
+    // stored in one padded allocation.
+    let mut liquid_rows = liquid.map(|_| PaddedRows::new((0..n).map(|i| ema_row_capacity(ctx, i))));
+    let slices: Vec<Option<PaddedSlice<'_>>> = match liquid_rows.as_mut() {
+        Some(rows) => rows.split_mut(&ranges).into_iter().map(Some).collect(),
+        None => ranges.iter().map(|_| None).collect(),
+    };
+    let parts: Vec<Yuma3Part> = ranges
+        .into_par_iter()
+        .zip(slices)
+        .map(|(rows, mut stored)| {
+            let mut new_row = RowBuf::default();
+            let mut old_row = RowBuf::default();
+            let mut merger = Merger::new(n);
+            let mut liquid_state = liquid.map(|sigmoid| LiquidState::new(sigmoid, n));
+            let mut ema = SparseMatrix::with_capacity(rows.len(), 0);
+            let mut recomputed = Vec::with_capacity(rows.len());
+            let mut sums = vec![ZERO; n];
+            let mut bonds = Vec::with_capacity(rows.len());
+            let mut ranks = vec![ZERO; n];
+            let mut trust = Vec::with_capacity(rows.len());
+            for (r, i) in rows.clone().enumerate() {
+                if stored.is_some() {
+                    ema.clear();
                 }
-                for value in &mut old_row.vals {
-                    *value = mul(keep, *value);
+                let in_step = ctx.same_uids_as_weights(i);
+                recomputed.push(in_step && liquid.is_none());
+                if in_step {
+                    let (storage, row_trust) = match liquid {
+                        Some(sigmoid) => {
+                            ctx.liquid_row_in_step(i, sigmoid, &mut ema, &mut sums, &mut ranks)
+                        }
+                        None => ctx.yuma3_row_in_step(i, alpha, keep, &mut sums, &mut ranks),
+                    };
+                    bonds.push(storage);
+                    trust.push(row_trust);
+                    if let Some(stored) = stored.as_mut() {
+                        let (cols, vals) = ema.open_row();
+                        stored.set_row(r, cols, vals);
+                    }
+                    ema.end_row();
+                    continue;
                 }
-                merger.merge(&new_row, new_ascending, &old_row, old_ascending, &mut ema);
+                trust.push(ctx.trust_row(i, &mut ranks));
+                let new_ascending = ctx.weights_for_bonds_row(i, &mut new_row);
+                let old_ascending = ctx.stored_bonds_row(i, BondReading::Proportion, &mut old_row);
+                match liquid_state.as_mut() {
+                    Some(state) => state.ema_row(ctx.consensus, &new_row, &old_row, &mut ema),
+                    None => {
+                        for value in &mut new_row.vals {
+                            *value = mul(alpha, *value);
+                        }
+                        for value in &mut old_row.vals {
+                            *value = mul(keep, *value);
+                        }
+                        merger.merge(&new_row, new_ascending, &old_row, old_ascending, &mut ema);
+                    }
+                }
+                let (cols, vals) = ema.open_row();
+                add_to_columns(&mut sums, cols, vals);
+                bonds.push(if ctx.has_new_permit(i) {
+                    storage_row(cols, vals)
+                } else {
+                    Vec::new()
+                });
+                if let Some(stored) = stored.as_mut() {
+                    stored.set_row(r, cols, vals);
+                }
+                ema.end_row();
             }
-        }
-        let (cols, vals) = ema.open_row();
-        add_to_columns(&mut sums, cols, vals);
-        bonds.push(if ctx.has_new_permit(i) {
-            storage_row(cols, vals)
-        } else {
-            Vec::new()
-        });
-        ema.end_row();
-    }
+            Yuma3Part {
+                rows,
+                ema,
+                recomputed,
+                sums,
+                bonds,
+                trust,
+                ranks,
+            }
+        })
+        .collect();
 
-    let dividends = yuma3_dividends(ctx, &ema, &sums);
-    BondResult { bonds, dividends }
+    let mut sums = vec![ZERO; n];
+    for part in &parts {
+        for (total, &partial) in sums.iter_mut().zip(&part.sums) {
+            *total = add(*total, partial);
+        }
+    }
+    let (validator_trust, incentive) = trust_and_incentive(
+        n,
+        parts.iter().map(|part| &part.trust),
+        parts.iter().map(|part| &part.ranks),
+    );
+    let dividends = yuma3_dividends(
+        ctx,
+        &parts,
+        liquid_rows.as_ref(),
+        &sums,
+        &incentive,
+        alpha,
+        keep,
+    );
+    let bonds = parts.into_iter().flat_map(|part| part.bonds).collect();
+    BondResult {
+        bonds,
+        dividends,
+        validator_trust,
+        incentive,
+    }
 }
 
 /// Yuma3 dividends: Dᵢ = Aᵢ·Σⱼ B̂ᵢⱼ·Iⱼ, normalized, with B̂ the column-normalized bonds.
 #[inline(never)]
-fn yuma3_dividends(ctx: &BondContext<'_>, ema: &SparseMatrix, sums: &[Fx]) -> Vec<Fx> {
-    let n = ctx.n;
+fn yuma3_dividends(
+    ctx: &BondContext<'_>,
+    parts: &[Yuma3Part],
+    liquid_rows: Option<&PaddedRows>,
+    sums: &[Fx],
+    incentive: &[Fx],
+    alpha: Fx,
+    keep: Fx,
+) -> Vec<Fx> {
     // Dividends read B̂, the column-normalized bonds, without materializing it.
     let divisors = column_divisors(sums);
     let term = |acc: Fx, (j, b): (u16, Fx)| {
         let normalized = divide_by_column(&divisors, j, b);
-        add(acc, mul(normalized, BondContext::at(ctx.incentive, j)))
+        add(acc, mul(normalized, BondContext::at(incentive, j)))
     };
-    // Rows are independent; `collect` keeps them in order.
-    let mut dividends: Vec<Fx> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let (cols, vals) = ema.row(i);
-            let total = cols
-                .iter()
-                .copied()
-                .zip(vals.iter().copied())
-                .fold(ZERO, term);
-            total
-                .checked_mul(BondContext::at_uid(ctx.active_stake, i))
-                .unwrap_or(ZERO)
+    // Ranges are independent; `collect` keeps them, and the rows in them, in order.
+    let per_part: Vec<Vec<Fx>> = parts
+        .par_iter()
+        .map(|part| {
+            part.rows
+                .clone()
+                .enumerate()
+                .map(|(r, i)| {
+                    let total = if part.recomputed.get(r).copied().unwrap_or(false) {
+                        ctx.fixed_ema_in_step(i, alpha, keep).fold(ZERO, term)
+                    } else {
+                        let (cols, vals) = match liquid_rows {
+                            Some(rows) => rows.row(i),
+                            None => part.ema.row(r),
+                        };
+                        cols.iter()
+                            .copied()
+                            .zip(vals.iter().copied())
+                            .fold(ZERO, term)
+                    };
+                    total
+                        .checked_mul(BondContext::at_uid(ctx.active_stake, i))
+                        .unwrap_or(ZERO)
+                })
+                .collect()
         })
         .collect();
+    let mut dividends: Vec<Fx> = per_part.into_iter().flatten().collect();
     normalize(&mut dividends);
     dividends
 }

@@ -9,19 +9,31 @@
 //!
 //! Here ŝ is the active stake restricted to validators with Aᵢ > 0 and renormalized, and a
 //! validator without an entry in column j scores 0 there. Computing the closed form with any
-//! selection order gives the same value, so this module gathers each column's positive
-//! entries once (a transpose of the voters' rows) and selects in them with stake histograms
-//! over score ranges (see `smallest_score_above`): cost grows with the non-zero weights, and
-//! the columns run in parallel, each on its own, collected in column order.
+//! selection order gives the same value (the stakes are non-negative and sum to at most 1, so
+//! every partial sum is exact), which frees the layout:
+//!
+//! * the columns go in blocks of adjacent columns, in parallel, each block on its own and each
+//!   result written at its column's index;
+//! * a block gathers its (score, stake) pairs column by column into a per-thread buffer that
+//!   is reused from block to block (a compressed-column copy of one block of voter rows at a
+//!   time, so nothing of the size of W is allocated); voter rows are ascending (rows that are
+//!   not get a sorted copy first), so each run of blocks finds where a row enters it by one
+//!   bisection and then walks the row in order, block after block;
+//! * each column's quantile is selected in place in that buffer with stake histograms over
+//!   score ranges (see `smallest_score_above`).
+//!
+//! A block spans at least [`MIN_BLOCK`] columns and, on sparse rows, more: enough that a voter
+//! row has several entries in it on average, so the per-(voter, block) visits stay a fraction
+//! of the entries. Cost grows with the non-zero weights.
 
 use crate::fixed::{add, normalize, sub, sum, Fx, ZERO};
-use crate::sparse::RowSource;
+use crate::sparse::{RowSource, SparseMatrix};
 use rayon::prelude::*;
 
 /// Consensus for `n` columns given active stake `A` and the row-normalized weights.
 pub(crate) fn consensus(
     active_stake: &[Fx],
-    weights: &impl RowSource,
+    weights: &(impl RowSource + Sync),
     kappa: Fx,
     n: usize,
 ) -> Vec<Fx> {
@@ -42,63 +54,226 @@ pub(crate) fn consensus(
     let stake_total = sum(voter_stake.iter().copied());
     let minority = sub(stake_total, kappa);
 
-    let columns = ColumnScores::gather(&voters, weights, n);
-    let n_voters = voters.len();
+    let rows = VoterRows::new(&voters, weights);
     let quantile = Quantile {
-        voter_stake: &voter_stake,
-        n_voters,
+        n_voters: voters.len(),
         stake_total,
         minority,
     };
-    // Columns are independent; `collect` keeps them in order.
-    (0..n)
-        .into_par_iter()
-        .map_init(
-            || (Vec::with_capacity(columns.longest), [ZERO; BUCKETS]),
-            |(scratch, histogram), j| quantile.column(columns.column(j), scratch, histogram),
-        )
-        .collect()
+    let block = block_width(n, voters.len(), rows.nnz);
+    // A few tasks per thread, each a run of whole blocks with one reused buffer.
+    let blocks = n.div_ceil(block);
+    let tasks = rayon::current_num_threads()
+        .saturating_mul(4)
+        .clamp(1, blocks.max(1));
+    let per_task = blocks.div_ceil(tasks).saturating_mul(block).max(1);
+    let mut out = vec![ZERO; n];
+    // Tasks are independent; each writes its own slice of `out`.
+    out.par_chunks_mut(per_task)
+        .enumerate()
+        .for_each(|(t, task_out)| {
+            let mut buffer = BlockBuffer::default();
+            let task_lo = t.saturating_mul(per_task);
+            // Where each voter row enters this run of columns: one bisection per row and task,
+            // then the blocks advance through the rows in order.
+            let mut cursors: Vec<usize> = (0..voter_stake.len())
+                .map(|v| rows.position_of(v, task_lo))
+                .collect();
+            for (b, block_out) in task_out.chunks_mut(block).enumerate() {
+                let lo = task_lo.saturating_add(b.saturating_mul(block));
+                buffer.gather(&rows, &voter_stake, &mut cursors, lo, block_out.len());
+                for (c, result) in block_out.iter_mut().enumerate() {
+                    *result = quantile.column(buffer.column_mut(c));
+                }
+            }
+        });
+    out
+}
+
+/// Columns per block: at least [`MIN_BLOCK`], and wide enough for about
+/// [`ENTRIES_PER_VISIT`] entries per voter row and block.
+fn block_width(n: usize, n_voters: usize, nnz: usize) -> usize {
+    // A row's share of a block of width b is about b·nnz/(voters·n) entries.
+    let wanted = n
+        .saturating_mul(n_voters)
+        .saturating_mul(ENTRIES_PER_VISIT)
+        .checked_div(nnz.max(1))
+        .unwrap_or(n);
+    wanted.clamp(MIN_BLOCK, n.max(MIN_BLOCK))
+}
+
+/// The fewest columns in a block: a block's pairs (voters × columns × 16 bytes on full rows)
+/// then fill a fraction of a core's L2 cache.
+const MIN_BLOCK: usize = 64;
+/// How many entries a voter row should have in a block on average, so that visiting the row
+/// for the block is a small share of gathering them.
+const ENTRIES_PER_VISIT: usize = 16;
+
+/// The voters' weight rows, all readable in ascending column order.
+struct VoterRows<'a, R> {
+    weights: &'a R,
+    /// Per voter: its row in `weights`, or (`None`) its row in `sorted`.
+    source: Vec<Option<usize>>,
+    /// Sorted copies of the voter rows that do not ascend, in voter order.
+    sorted: SparseMatrix,
+    sorted_index: Vec<usize>,
+    nnz: usize,
+}
+
+impl<'a, R: RowSource> VoterRows<'a, R> {
+    fn new(voters: &[usize], weights: &'a R) -> Self {
+        let mut sorted = SparseMatrix::with_capacity(0, 0);
+        let mut sorted_index = Vec::new();
+        let mut pairs: Vec<(u16, Fx)> = Vec::new();
+        let mut nnz = 0_usize;
+        let source = voters
+            .iter()
+            .enumerate()
+            .map(|(v, &i)| {
+                nnz = nnz.saturating_add(weights.row_len(i));
+                if weights.is_ascending(i) {
+                    return Some(i);
+                }
+                pairs.clear();
+                weights.for_each_entry(i, |j, w| pairs.push((j, w)));
+                // Rows never repeat a column: the order is total.
+                pairs.sort_unstable_by_key(|&(j, _)| j);
+                for &(j, w) in &pairs {
+                    sorted.push(j, w);
+                }
+                sorted.end_row();
+                sorted_index.push(v);
+                None
+            })
+            .collect();
+        Self {
+            weights,
+            source,
+            sorted,
+            sorted_index,
+            nnz,
+        }
+    }
+
+    /// The position in voter `v`'s row of its first entry with column ≥ `lo`.
+    fn position_of(&self, v: usize, lo: usize) -> usize {
+        match self.source.get(v).copied().flatten() {
+            Some(i) => self.weights.position_of(i, lo),
+            None => self
+                .sorted_index
+                .binary_search(&v)
+                .map_or(0, |k| self.sorted.position_of(k, lo)),
+        }
+    }
+
+    /// Call `f(column, score)` for voter `v`'s entries from position `from` on while their
+    /// column is below `hi`; returns the position of the first entry not visited.
+    #[inline]
+    fn scan_below(&self, v: usize, from: usize, hi: usize, f: impl FnMut(u16, Fx)) -> usize {
+        match self.source.get(v).copied().flatten() {
+            Some(i) => self.weights.scan_below(i, from, hi, f),
+            None => match self.sorted_index.binary_search(&v) {
+                Ok(k) => self.sorted.scan_below(k, from, hi, f),
+                Err(_) => from,
+            },
+        }
+    }
+}
+
+/// A block's positive (score, stake) pairs, column by column; reused from block to block.
+#[derive(Default)]
+struct BlockBuffer {
+    /// Column c of the block spans `starts[c]..ends[c]`.
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+    pairs: Vec<(Fx, Fx)>,
+}
+
+impl BlockBuffer {
+    /// Gather columns `lo..lo + width` of every voter row. `cursors[v]` is the position in
+    /// voter v's row of its first entry with column ≥ `lo`; it is moved past the block, so
+    /// consecutive blocks walk each row once, in order.
+    fn gather<R: RowSource>(
+        &mut self,
+        rows: &VoterRows<'_, R>,
+        voter_stake: &[Fx],
+        cursors: &mut [usize],
+        lo: usize,
+        width: usize,
+    ) {
+        let hi = lo.saturating_add(width);
+        // Count first (columns only), so the pairs of a column are contiguous.
+        self.starts.clear();
+        self.starts.resize(width.saturating_add(1), 0);
+        for (v, &from) in cursors.iter().enumerate() {
+            rows.scan_below(v, from, hi, |j, _| {
+                let slot = usize::from(j).wrapping_sub(lo).wrapping_add(1);
+                if let Some(count) = self.starts.get_mut(slot) {
+                    *count = count.wrapping_add(1);
+                }
+            });
+        }
+        let mut running = 0_usize;
+        for start in &mut self.starts {
+            running = running.saturating_add(*start);
+            *start = running;
+        }
+        // `starts[c]` now holds the end of column c - 1, that is the start of column c.
+        self.ends.clear();
+        self.ends.extend_from_slice(&self.starts);
+        // Every slot read is written first: grow the buffer, never clear it.
+        if self.pairs.len() < running {
+            self.pairs.resize(running, (ZERO, ZERO));
+        }
+        let (ends, pairs) = (&mut self.ends, &mut self.pairs);
+        for (v, (&stake, cursor)) in voter_stake.iter().zip(cursors.iter_mut()).enumerate() {
+            *cursor = rows.scan_below(v, *cursor, hi, |j, score| {
+                // Zero scores are implicit: the quantile counts them from the stake left over.
+                if score <= ZERO {
+                    return;
+                }
+                if let Some(next) = ends.get_mut(usize::from(j).wrapping_sub(lo)) {
+                    if let Some(pair) = pairs.get_mut(*next) {
+                        *pair = (score, stake);
+                    }
+                    *next = next.wrapping_add(1);
+                }
+            });
+        }
+    }
+
+    /// Column c's positive pairs, to select in.
+    fn column_mut(&mut self, c: usize) -> &mut [(Fx, Fx)] {
+        let start = self.starts.get(c).copied().unwrap_or(0);
+        let end = self.ends.get(c).copied().unwrap_or(start);
+        self.pairs.get_mut(start..end).unwrap_or(&mut [])
+    }
 }
 
 /// What every column's quantile reads.
-struct Quantile<'a> {
-    voter_stake: &'a [Fx],
+struct Quantile {
     n_voters: usize,
     stake_total: Fx,
     minority: Fx,
 }
 
-impl Quantile<'_> {
-    /// The closed form for one column, given its positive (score bits, voter index) entries.
-    fn column(
-        &self,
-        (scores, voter_of): (&[i64], &[u16]),
-        scratch: &mut Vec<(Fx, Fx)>,
-        histogram: &mut [Fx; BUCKETS],
-    ) -> Fx {
-        scratch.clear();
-        scratch.extend(scores.iter().zip(voter_of).map(|(&score, &voter)| {
-            let stake = self
-                .voter_stake
-                .get(usize::from(voter))
-                .copied()
-                .unwrap_or(ZERO);
-            (Fx::from_bits(score), stake)
-        }));
+impl Quantile {
+    /// The closed form for one column, given its positive (score, stake) pairs.
+    fn column(&self, pairs: &mut [(Fx, Fx)]) -> Fx {
         let mut positive_stake = 0_i64;
         let (mut lowest, mut highest) = (i64::MAX, i64::MIN);
-        for &(score, stake) in scratch.iter() {
+        for &(score, stake) in pairs.iter() {
             positive_stake = positive_stake.saturating_add(stake.to_bits());
             lowest = lowest.min(score.to_bits());
             highest = highest.max(score.to_bits());
         }
-        let (lowest, highest) = if scratch.is_empty() {
+        let (lowest, highest) = if pairs.is_empty() {
             (ZERO, ZERO)
         } else {
             (Fx::from_bits(lowest), Fx::from_bits(highest))
         };
         let zero_stake = sub(self.stake_total, Fx::from_bits(positive_stake));
-        let has_zero_scores = scratch.len() < self.n_voters;
+        let has_zero_scores = pairs.len() < self.n_voters;
         if has_zero_scores && zero_stake > self.minority {
             return ZERO;
         }
@@ -106,107 +281,15 @@ impl Quantile<'_> {
             // No score gathers more than `minority`: the reference ends on the largest score.
             return highest;
         }
+        let mut histogram = [ZERO; BUCKETS];
         smallest_score_above(
-            scratch,
+            pairs,
             sub(self.minority, zero_stake),
             (lowest, highest),
-            histogram,
+            &mut histogram,
         )
     }
 }
-
-/// The positive scores of each column (of voter rows) with their voter's index, by column.
-struct ColumnScores {
-    /// Column j's scores start at `starts[j]` and end at `ends[j]`.
-    starts: Vec<usize>,
-    ends: Vec<usize>,
-    /// Score bits.
-    scores: Vec<i64>,
-    voters: Vec<u16>,
-    /// The most entries any column has room for.
-    longest: usize,
-}
-
-impl ColumnScores {
-    #[inline(never)]
-    fn gather(voters: &[usize], weights: &impl RowSource, n: usize) -> Self {
-        // Room for every entry of a voter row; zero scores leave their slots unused.
-        let mut counts = vec![0_usize; n];
-        for &i in voters {
-            weights.for_each_column(i, |j| {
-                if let Some(count) = counts.get_mut(usize::from(j)) {
-                    *count = count.wrapping_add(1);
-                }
-            });
-        }
-        let mut starts = Vec::with_capacity(n);
-        let mut running = 0_usize;
-        for count in &counts {
-            starts.push(running);
-            running = running.saturating_add(*count);
-        }
-        let longest = counts.iter().copied().max().unwrap_or(0);
-        let mut ends = starts.clone();
-        let mut scores = vec![0_i64; running];
-        let mut voter_of = vec![0_u16; running];
-        let mut place = |j: u16, w: Fx, voter: u16| {
-            if w <= ZERO {
-                return;
-            }
-            if let Some(next) = ends.get_mut(usize::from(j)) {
-                if let Some(slot) = scores.get_mut(*next) {
-                    *slot = w.to_bits();
-                }
-                if let Some(who) = voter_of.get_mut(*next) {
-                    *who = voter;
-                }
-                *next = next.wrapping_add(1);
-            }
-        };
-        // Rows out of order go one by one. Ascending rows go by blocks of columns, so the
-        // columns being written at a time stay in cache; the order within a column is
-        // irrelevant to the quantile.
-        let mut ascending: Vec<(u16, usize, usize)> = Vec::with_capacity(voters.len());
-        for (v, &i) in voters.iter().enumerate() {
-            let voter = u16::try_from(v).unwrap_or(u16::MAX);
-            if weights.is_ascending(i) {
-                ascending.push((voter, i, 0));
-            } else {
-                weights.for_each_entry(i, |j, w| place(j, w, voter));
-            }
-        }
-        let mut limit = 0_usize;
-        while limit < n {
-            limit = limit.saturating_add(COLUMN_BLOCK).min(n);
-            for (voter, i, next) in &mut ascending {
-                let voter = *voter;
-                *next = weights.for_each_entry_below(*i, *next, limit, |j, w| place(j, w, voter));
-            }
-        }
-        Self {
-            starts,
-            ends,
-            scores,
-            voters: voter_of,
-            longest,
-        }
-    }
-
-    /// Column j's (score bits, voter indices).
-    fn column(&self, j: usize) -> (&[i64], &[u16]) {
-        let range = self
-            .starts
-            .get(j)
-            .zip(self.ends.get(j))
-            .map(|(&start, &end)| start..end);
-        range
-            .and_then(|range| Some((self.scores.get(range.clone())?, self.voters.get(range)?)))
-            .unwrap_or((&[], &[]))
-    }
-}
-
-/// Columns gathered at a time from ascending rows: their open cache lines fit in L1.
-const COLUMN_BLOCK: usize = 128;
 
 /// Buckets of one histogram round of the selection.
 const BUCKETS: usize = 64;
@@ -268,18 +351,21 @@ fn smallest_score_above(
         let Some(chosen) = chosen else {
             return highest;
         };
-        // Move the chosen range's entries to the front, noting their bounds.
+        // Copy the chosen range's entries to the front, noting their bounds; the others are
+        // not needed again.
         let mut kept = 0_usize;
         (lowest, highest) = (Fx::max_value(), Fx::min_value());
         for index in 0..active.len() {
-            let Some(&(score, _)) = active.get(index) else {
+            let Some(&entry) = active.get(index) else {
                 break;
             };
-            if bucket(score) == chosen {
-                active.swap(kept, index);
+            if bucket(entry.0) == chosen {
+                if let Some(slot) = active.get_mut(kept) {
+                    *slot = entry;
+                }
                 kept = kept.saturating_add(1);
-                lowest = lowest.min(score);
-                highest = highest.max(score);
+                lowest = lowest.min(entry.0);
+                highest = highest.max(entry.0);
             }
         }
         active = match std::mem::take(&mut active).split_at_mut_checked(kept) {
@@ -397,6 +483,44 @@ mod tests {
                     .collect()
             }).collect();
             let mut active: Vec<Fx> = seed_rows.iter().map(|(s, _)| Fx::from_num(*s)).collect();
+            normalize(&mut active);
+            let kappa = crate::fixed::u16_param(kappa);
+            prop_assert_eq!(
+                consensus(&active, &to_matrix(&rows), kappa, n),
+                oracle(&active, &rows, kappa, n)
+            );
+        }
+
+        /// Wide matrices, so the columns span several blocks, with sparse rows (some out of
+        /// order, so they take the sorted copies) and zero weights.
+        #[test]
+        fn blocks_match_the_quickselect(
+            n in 60_usize..300,
+            seed in any::<u64>(),
+            voters in 1_usize..40,
+            kappa in 0_u16..=u16::MAX,
+        ) {
+            let mut state = seed | 1;
+            let mut next = move |below: u64| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state % below.max(1)
+            };
+            let rows: Vec<Vec<(u16, Fx)>> = (0..voters).map(|_| {
+                let density = 1 + next(8);
+                let mut row: Vec<(u16, Fx)> = Vec::new();
+                for j in 0..n as u16 {
+                    if next(8) < density {
+                        row.push((j, Fx::from_bits(next(6) as i64 * (1 << 28) + next(3) as i64)));
+                    }
+                }
+                if next(5) == 0 {
+                    row.reverse();
+                }
+                row
+            }).collect();
+            let mut active: Vec<Fx> = (0..voters).map(|_| Fx::from_num(next(4))).collect();
             normalize(&mut active);
             let kappa = crate::fixed::u16_param(kappa);
             prop_assert_eq!(

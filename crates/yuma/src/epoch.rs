@@ -7,10 +7,9 @@ use crate::consensus::consensus;
 use crate::contract::{EpochInput, EpochOutput, NeuronInput, NeuronOutput, RowEntry};
 use crate::error::{Matrix, YumaError, MAX_BONDS_MOVING_AVERAGE, MAX_NEURONS};
 use crate::fixed::{
-    add, ema_alpha, fixed_proportion_to_u16, mul, normalize, normalize_using_sum, share_of, sum,
+    add, ema_alpha, fixed_proportion_to_u16, normalize, normalize_using_sum, share_of, sum,
     tao_weight, total_stake, u16_param, AlphaSigmoid, Fx, ONE, ZERO,
 };
-use crate::sparse::RowSource;
 use crate::weights::Weights;
 use rayon::prelude::*;
 
@@ -20,6 +19,11 @@ use rayon::prelude::*;
 /// the reference chain's production (sparse) epoch. Fails only on input the reference could
 /// never hold in storage (see [`YumaError`]).
 pub fn epoch(input: &EpochInput) -> Result<EpochOutput, YumaError> {
+    epoch_using(input, true)
+}
+
+/// [`epoch`], with `one_pass_rows` false sending every bond row through the general path.
+fn epoch_using(input: &EpochInput, one_pass_rows: bool) -> Result<EpochOutput, YumaError> {
     validate(input)?;
     let neurons = &input.neurons;
     let n = neurons.len();
@@ -56,8 +60,6 @@ pub fn epoch(input: &EpochInput) -> Result<EpochOutput, YumaError> {
     let registered_at: Vec<u64> = neurons.iter().map(|neuron| neuron.registered_at).collect();
     let weights = Weights::build(input, &registered_at, &old_permit, owner);
     let consensus = consensus(&active_stake, &weights, u16_param(params.kappa), n);
-    let (validator_trust, mut incentive) = trust_and_ranks(&weights, &consensus, &active_stake);
-    normalize(&mut incentive);
 
     let bonds_penalty = u16_param(params.bonds_penalty);
     let penalty = if bonds_penalty == ZERO {
@@ -72,7 +74,6 @@ pub fn epoch(input: &EpochInput) -> Result<EpochOutput, YumaError> {
         n,
         active_stake: &active_stake,
         consensus: &consensus,
-        incentive: &incentive,
         weights: &weights,
         penalty,
         neurons,
@@ -81,9 +82,16 @@ pub fn epoch(input: &EpochInput) -> Result<EpochOutput, YumaError> {
         new_permit: &new_permit,
         bonds_unmasked: registered_at.iter().all(|&registered| since > registered),
         consensus_positive: consensus.iter().all(|&c| c > ZERO),
+        one_pass_rows,
     };
     let alpha = ema_alpha(params.bonds_moving_average);
-    let BondResult { bonds, dividends } = if params.yuma3 {
+    // Validator trust and incentive come out of the bond passes' first walk over W.
+    let BondResult {
+        bonds,
+        dividends,
+        validator_trust,
+        incentive,
+    } = if params.yuma3 {
         let liquid = params.liquid_alpha.then(|| {
             AlphaSigmoid::new(
                 params.alpha_low,
@@ -143,6 +151,16 @@ fn validate(input: &EpochInput) -> Result<(), YumaError> {
             max: MAX_BONDS_MOVING_AVERAGE,
         });
     }
+    // The common case, checked for all rows in parallel: every row strictly ascends below n,
+    // so none repeats a uid or names one out of range.
+    let well_formed = input
+        .neurons
+        .par_iter()
+        .all(|neuron| ascending_below(&neuron.weights, n) && ascending_below(&neuron.bonds, n));
+    if well_formed {
+        return Ok(());
+    }
+    // Otherwise find the first offending row in order, so the error does not depend on timing.
     // `last_seen[j]` holds 1 + the last row that named uid j, to find repeats in O(entries).
     let mut last_seen = vec![0_usize; n];
     for (matrix, row_of) in [
@@ -255,57 +273,6 @@ pub(crate) fn clip(weight: Fx, consensus: Fx) -> Option<Fx> {
     }
 }
 
-/// Validator trust (row sums of W̃) and ranks Rⱼ = Σᵢ Aᵢ·W̃ᵢⱼ, in one pass over W.
-///
-/// Every term is ≥ 0, so the saturating sums do not depend on the order they are taken in:
-/// rows are split into chunks, each with its own rank sums, added up afterwards. With w ≥ 0,
-/// `clip(w, c)` is `min(w, max(c, 0))` where it keeps the entry and drops it only where that
-/// is 0: a dropped entry adds nothing.
-fn trust_and_ranks(weights: &Weights, consensus: &[Fx], active_stake: &[Fx]) -> (Vec<Fx>, Vec<Fx>) {
-    const ROWS_PER_CHUNK: usize = 64;
-    let n = consensus.len();
-    let ceiling: Vec<Fx> = consensus.iter().map(|&c| c.max(ZERO)).collect();
-    let rows = weights.n_rows();
-    let chunks: Vec<(Vec<Fx>, Option<Vec<Fx>>)> = (0..rows.div_ceil(ROWS_PER_CHUNK))
-        .into_par_iter()
-        .map(|chunk| {
-            let start = chunk.saturating_mul(ROWS_PER_CHUNK);
-            let end = start.saturating_add(ROWS_PER_CHUNK).min(rows);
-            let mut ranks: Option<Vec<Fx>> = None;
-            let trust = (start..end)
-                .map(|i| {
-                    let stake = active_stake.get(i).copied().unwrap_or(ZERO);
-                    let row = weights.row(i);
-                    let clipped = row.entries().map(|(j, w)| {
-                        let c = ceiling.get(usize::from(j)).copied().unwrap_or(ZERO);
-                        (j, w.min(c))
-                    });
-                    if stake == ZERO {
-                        return clipped.fold(ZERO, |acc, (_, v)| add(acc, v));
-                    }
-                    let ranks = ranks.get_or_insert_with(|| vec![ZERO; n]);
-                    clipped.fold(ZERO, |acc, (j, v)| {
-                        if let Some(rank) = ranks.get_mut(usize::from(j)) {
-                            *rank = add(*rank, mul(stake, v));
-                        }
-                        add(acc, v)
-                    })
-                })
-                .collect();
-            (trust, ranks)
-        })
-        .collect();
-    let mut trust = Vec::with_capacity(rows);
-    let mut ranks = vec![ZERO; n];
-    for (chunk_trust, chunk_ranks) in chunks {
-        trust.extend(chunk_trust);
-        for (rank, partial) in ranks.iter_mut().zip(chunk_ranks.iter().flatten()) {
-            *rank = add(*rank, *partial);
-        }
-    }
-    (trust, ranks)
-}
-
 /// `last_tempo`: the block the previous epoch's window started from.
 fn last_tempo(input: &EpochInput) -> u64 {
     if input.last_epoch_block == 0 {
@@ -355,6 +322,7 @@ impl EmissionSplit {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -366,6 +334,101 @@ mod tests {
             match clip(w, c) {
                 Some(clipped) => prop_assert!(clipped <= w && (clipped == w || clipped == c)),
                 None => prop_assert!(c <= ZERO && c < w),
+            }
+        }
+    }
+
+    /// Weight rows over `n` uids: full, sparse or empty, a few out of order; some include the
+    /// validator's own uid.
+    fn subnet(max_n: usize) -> impl Strategy<Value = EpochInput> {
+        (
+            2..max_n,
+            any::<u64>(),
+            any::<bool>(),
+            any::<bool>(),
+            0_u8..3,
+            any::<bool>(),
+        )
+            .prop_map(|(n, seed, yuma3, liquid_alpha, penalty, owner)| {
+                let mut state = seed | 1;
+                let mut next = move |below: u64| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state % below.max(1)
+                };
+                let validators = 1 + next(n as u64) as usize;
+                let neurons = (0..n)
+                    .map(|uid| {
+                        let is_validator = uid < validators;
+                        let density = next(3);
+                        let mut weights: Vec<(u16, u16)> = Vec::new();
+                        for j in 0..n as u16 {
+                            if is_validator && (density == 0 || next(4) < density) {
+                                weights.push((j, next(65_536) as u16));
+                            }
+                        }
+                        if next(10) == 0 {
+                            weights.reverse();
+                        }
+                        NeuronInput {
+                            stake: if is_validator { 1 + next(1_000_000) } else { 0 },
+                            tao_stake: 0,
+                            commit_block: None,
+                            last_update: 1_000,
+                            registered_at: if next(12) == 0 { 1_200 } else { 1 },
+                            validator_permit: is_validator,
+                            weights,
+                            bonds: Vec::new(),
+                        }
+                    })
+                    .collect();
+                EpochInput {
+                    block: 1_100,
+                    last_epoch_block: 0,
+                    owner_uid: owner.then_some(0),
+                    emission_rao: 1_000_000_000,
+                    params: crate::Params {
+                        tempo: 100,
+                        activity_cutoff_blocks: 5_000,
+                        kappa: 32_767,
+                        bonds_penalty: [0, 65_535, 30_000][usize::from(penalty)],
+                        bonds_moving_average: 900_000,
+                        yuma3,
+                        liquid_alpha,
+                        alpha_low: 45_875,
+                        alpha_high: 58_982,
+                        alpha_sigmoid_steepness: 1000,
+                        max_allowed_validators: 64,
+                        stake_threshold: 0,
+                        tao_weight: 0,
+                        commit_reveal: false,
+                    },
+                    neurons,
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The one-pass loops (rows whose weights and stored bonds name the same uids) give
+        /// the general path's bits, epoch after epoch as the bonds they wrote carry forward.
+        #[test]
+        fn one_pass_rows_match_the_general_path(mut input in subnet(160)) {
+            for _ in 0..3 {
+                let fast = epoch_using(&input, true).unwrap();
+                let general = epoch_using(&input, false).unwrap();
+                prop_assert_eq!(&fast, &general);
+                for (neuron, out) in input.neurons.iter_mut().zip(&fast.neurons) {
+                    neuron.bonds = out.bonds.clone();
+                    neuron.validator_permit = out.validator_permit;
+                }
+                input.last_epoch_block = input.block;
+                input.block += 100;
+                for neuron in &mut input.neurons {
+                    neuron.last_update = input.block - 1;
+                }
             }
         }
     }

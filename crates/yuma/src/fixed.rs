@@ -69,6 +69,63 @@ pub(crate) struct Divisor {
     reciprocal: u64,
     /// The divisor's integer part when it is a positive whole number, else 0.
     whole: u64,
+    /// `floor(x·2³² / bits)` for numerators `x < 2³²` (every share in [0, 1)).
+    small: Reciprocal,
+    /// `floor(x·2³² / whole)` for whole numerators `x·2³²` with `x < 2³²`.
+    whole_small: Reciprocal,
+}
+
+/// Exact division of `x·2³²` by a fixed `d ≥ 1`, for every `x < 2³²`, by one multiplication.
+///
+/// With `L = ceil(log2 d)` and `m = ceil(2^(64+L) / d) = 2^(64+L)/d + e/d` (0 ≤ e < d),
+/// `x·m / 2^(32+L) = x·2³²/d + x·e / (d·2^(32+L))`, and `x·e < 2³²·2^L` keeps the error term
+/// below `1/d`: never enough to cross the next integer, so the floor is `floor(x·2³² / d)`.
+/// `m` needs 65 bits (`m_high` is its top bit); the product stays below 2⁹⁷.
+#[derive(Debug, Clone, Copy)]
+struct Reciprocal {
+    m_low: u64,
+    m_high: bool,
+    shift: u32,
+}
+
+impl Reciprocal {
+    /// The reciprocal of `d`; `d = 0` divides nothing (`quotient` is never asked for it).
+    fn new(d: u64) -> Self {
+        if d == 0 {
+            return Self {
+                m_low: 0,
+                m_high: false,
+                shift: 0,
+            };
+        }
+        // L = ceil(log2 d), at most 64 for d < 2⁶⁴.
+        let l = 64_u32.saturating_sub(d.saturating_sub(1).leading_zeros());
+        let k = 64_u32.saturating_add(l);
+        // ceil(2^k / d) = floor((2^k - 1) / d) + 1; d < 2⁶³ here, so k ≤ 127.
+        let numerator = 1_u128
+            .checked_shl(k)
+            .map_or(u128::MAX, |p| p.wrapping_sub(1));
+        let m = numerator
+            .checked_div(u128::from(d))
+            .map_or(0, |q| q.wrapping_add(1));
+        Self {
+            m_low: m as u64,
+            m_high: (m >> 64_u32) != 0,
+            shift: 32_u32.saturating_add(l),
+        }
+    }
+
+    /// `floor(x·2³² / d)` for `x < 2³²`.
+    #[inline]
+    fn quotient(self, x: u64) -> u64 {
+        let low = u128::from(x).wrapping_mul(u128::from(self.m_low));
+        let high = if self.m_high {
+            u128::from(x) << 64_u32
+        } else {
+            0
+        };
+        (low.wrapping_add(high) >> self.shift) as u64
+    }
 }
 
 impl Divisor {
@@ -93,22 +150,27 @@ impl Divisor {
             numerator_shift: shift.saturating_add(32),
             reciprocal,
             whole,
+            small: Reciprocal::new(bits),
+            whole_small: Reciprocal::new(whole),
         }
     }
 
     /// `safe_div(numerator, divisor)`, bit for bit.
     #[inline]
     pub(crate) fn divide(&self, numerator: Fx) -> Fx {
-        // A numerator in [0, 1) (every normalized share) has N = a·2³² below 2⁶⁴: one native
-        // 64-bit division gives floor(N / d) exactly.
+        // A numerator in [0, 1) (every normalized share) has N = a·2³² below 2⁶⁴: floor(N / d)
+        // is one multiplication by the prepared reciprocal (no division instruction).
         if let (Ok(small), true) = (u32::try_from(numerator.to_bits()), self.bits != 0) {
-            let quotient = (u64::from(small) << 32_u32)
-                .checked_div(self.bits)
-                .unwrap_or(0);
+            let quotient = self.small.quotient(u64::from(small));
             return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
         }
-        // A whole divisor d = w·2³² gives floor(a·2³² / d) = floor(a / w), below 2⁶³.
+        // A whole divisor d = w·2³² gives floor(a·2³² / d) = floor(a / w), below 2⁶³; for a
+        // whole numerator a = x·2³² (classic bonds) that is floor(x·2³² / w) again.
         if let (Ok(a), true) = (u64::try_from(numerator.to_bits()), self.whole != 0) {
+            if a & 0xFFFF_FFFF == 0 && a < (1_u64 << 63_u32) {
+                return i64::try_from(self.whole_small.quotient(a >> 32_u32))
+                    .map_or(ZERO, Fx::from_bits);
+            }
             let quotient = a.checked_div(self.whole).unwrap_or(0);
             return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
         }
@@ -145,6 +207,82 @@ impl Divisor {
         }
         q1
     }
+}
+
+/// Column normalization: one prepared divisor per column, laid out compactly (32 bytes) for
+/// the bond passes, which look one up per entry. `divide` is `safe_div(value, total)` bit for
+/// bit, and a column whose total is 0 divides by nothing (returns the value).
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnDivisors {
+    columns: Vec<ColumnDivisor>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ColumnDivisor {
+    total: i64,
+    /// The total's integer part when it is a positive whole number, else 0.
+    whole: u64,
+    /// The reciprocal of `whole` when it is not 0, else of the total's bits.
+    reciprocal: Reciprocal,
+}
+
+impl ColumnDivisors {
+    pub(crate) fn new(totals: &[Fx]) -> Self {
+        let columns = totals
+            .iter()
+            .map(|total| {
+                let bits = total.to_bits();
+                let positive = u64::try_from(bits).unwrap_or(0);
+                let whole = if positive & 0xFFFF_FFFF == 0 {
+                    positive >> 32_u32
+                } else {
+                    0
+                };
+                ColumnDivisor {
+                    total: bits,
+                    whole,
+                    reciprocal: Reciprocal::new(if whole != 0 { whole } else { positive }),
+                }
+            })
+            .collect();
+        Self { columns }
+    }
+
+    /// `safe_div(value, total of column j)`, or `value` where that total is 0.
+    #[inline(always)]
+    pub(crate) fn divide(&self, j: u16, value: Fx) -> Fx {
+        let Some(column) = self.columns.get(usize::from(j)) else {
+            return value;
+        };
+        if column.total == 0 {
+            return value;
+        }
+        if let Ok(a) = u64::try_from(value.to_bits()) {
+            if column.whole != 0 {
+                // A whole total w·2³²: the quotient is floor(a / w); for a whole value x·2³²,
+                // floor(x·2³² / w), one multiplication.
+                if a & 0xFFFF_FFFF == 0 {
+                    let quotient = column.reciprocal.quotient(a >> 32_u32);
+                    return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
+                }
+                let quotient = a.checked_div(column.whole).unwrap_or(0);
+                return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
+            }
+            if a < ONE_BITS && column.total > 0 {
+                let quotient = column.reciprocal.quotient(a);
+                return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
+            }
+        }
+        divide_rarely(value, column.total)
+    }
+}
+
+/// The library's quotient for what the column fast paths do not cover (a value of 1 or more
+/// over a fractional total; negative operands): kept out of line so `divide` inlines.
+#[cold]
+#[inline(never)]
+fn divide_rarely(value: Fx, total: i64) -> Fx {
+    Divisor::new(Fx::from_bits(total)).divide(value)
 }
 
 /// Row normalization of integer weights: `w / Σw` for a row of raw u16 weights, bit for bit.
@@ -540,6 +678,66 @@ mod tests {
         for bits in inputs {
             let x = Fx::from_bits(bits);
             assert_eq!(exp(x), library_exp(x), "exp({x})");
+        }
+    }
+
+    #[test]
+    fn reciprocal_divides_exactly() {
+        let mut state = 0x0DDB_1A5E_5BAD_5EED_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut divisors: Vec<u64> = (1..200).collect();
+        divisors.extend((0..63).flat_map(|k| [(1_u64 << k) - 1, 1 << k, (1 << k) + 1]));
+        divisors.extend((0..3_000).map(|_| (next() >> (next() % 64)).max(1) >> 1));
+        for d in divisors.into_iter().filter(|&d| d >= 1) {
+            let reciprocal = Reciprocal::new(d);
+            let mut xs: Vec<u64> = vec![0, 1, 2, (1 << 32) - 1, (1 << 32) - 2, 1 << 31];
+            xs.extend((0..60).map(|_| next() >> (32 + next() % 32)));
+            xs.extend([d.min((1 << 32) - 1), d.saturating_sub(1).min((1 << 32) - 1)]);
+            for x in xs {
+                let want = (u128::from(x) << 32) / u128::from(d);
+                assert_eq!(u128::from(reciprocal.quotient(x)), want, "{x}·2³² / {d}");
+            }
+        }
+        // Whole numerators by whole divisors (classic bonds read raw u16 integers).
+        for _ in 0..100_000 {
+            let x = (next() % 65_536) as i64;
+            let w = (next() % (1 << 31)).max(1) as i64;
+            let (a, d) = (Fx::from_bits(x << 32), Fx::from_bits(w << 32));
+            assert_eq!(Divisor::new(d).divide(a), safe_div(a, d), "{x} / {w}");
+        }
+    }
+
+    #[test]
+    fn column_divisors_match_safe_div() {
+        let mut state = 0x005E_ED0F_C01D_5EED_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut totals: Vec<Fx> = vec![ZERO, ONE, Fx::from_bits(-5), Fx::from_bits(1)];
+        totals.extend((0..2_000).map(|_| Fx::from_bits((next() >> (1 + next() % 63)) as i64)));
+        totals.extend((0..500).map(|_| Fx::from_bits(((next() % (1 << 31)) << 32) as i64)));
+        let divisors = ColumnDivisors::new(&totals);
+        for (j, &total) in totals.iter().enumerate() {
+            let mut values: Vec<i64> = vec![0, 1, (1 << 32) - 1, 1 << 32, -3, i64::MAX];
+            values.extend((0..40).map(|_| (next() >> (next() % 64)) as i64));
+            values.extend((0..20).map(|_| ((next() % 65_536) << 32) as i64));
+            for bits in values {
+                let value = Fx::from_bits(bits);
+                let want = if total == ZERO {
+                    value
+                } else {
+                    safe_div(value, total)
+                };
+                assert_eq!(divisors.divide(j as u16, value), want, "{value} / {total}");
+            }
         }
     }
 

@@ -9,23 +9,19 @@ use crate::fixed::Fx;
 
 /// Read access to the rows of a sparse matrix, for the passes that only walk it.
 pub(crate) trait RowSource {
-    fn n_rows(&self) -> usize;
-    /// Call `f(column)` for each entry of row `i`, in stored order.
-    fn for_each_column(&self, i: usize, f: impl FnMut(u16));
+    /// The number of entries of row `i`.
+    fn row_len(&self, i: usize) -> usize;
     /// Call `f(column, value)` for each entry of row `i`, in stored order.
     fn for_each_entry(&self, i: usize, f: impl FnMut(u16, Fx));
     /// Whether row `i`'s columns strictly ascend.
     fn is_ascending(&self, i: usize) -> bool;
+    /// The position in row `i` of its first entry with column ≥ `lo`. Only for rows whose
+    /// columns ascend (it bisects).
+    fn position_of(&self, i: usize, lo: usize) -> usize;
     /// Call `f(column, value)` for the entries of row `i` from position `from` on while their
-    /// column is below `limit`; returns the position of the first entry not visited. Only
-    /// for rows whose columns ascend (an implementation may bisect).
-    fn for_each_entry_below(
-        &self,
-        i: usize,
-        from: usize,
-        limit: usize,
-        f: impl FnMut(u16, Fx),
-    ) -> usize;
+    /// column is below `hi`; returns the position of the first entry not visited. Only for
+    /// rows whose columns ascend.
+    fn scan_below(&self, i: usize, from: usize, hi: usize, f: impl FnMut(u16, Fx)) -> usize;
 }
 
 /// A sparse matrix in compressed-row form.
@@ -90,81 +86,9 @@ impl SparseMatrix {
     }
 }
 
-/// Consecutive rows of a [`SparseMatrix`] with mutable values, for work split by rows.
-#[derive(Debug)]
-pub(crate) struct RowsMut<'a> {
-    /// Row r of the chunk spans `bounds[r] - base .. bounds[r + 1] - base` in the slices.
-    bounds: &'a [usize],
-    base: usize,
-    cols: &'a [u16],
-    vals: &'a mut [Fx],
-}
-
-impl RowsMut<'_> {
-    pub(crate) fn n_rows(&self) -> usize {
-        self.bounds.len().saturating_sub(1)
-    }
-
-    /// Row r of the chunk as (columns, values).
-    pub(crate) fn row_mut(&mut self, r: usize) -> (&[u16], &mut [Fx]) {
-        let range = self
-            .bounds
-            .get(r)
-            .zip(self.bounds.get(r.saturating_add(1)))
-            .map(|(&start, &end)| start.saturating_sub(self.base)..end.saturating_sub(self.base));
-        match range {
-            Some(range) => match (self.cols.get(range.clone()), self.vals.get_mut(range)) {
-                (Some(cols), Some(vals)) => (cols, vals),
-                _ => (&[], &mut []),
-            },
-            None => (&[], &mut []),
-        }
-    }
-}
-
-impl SparseMatrix {
-    /// The rows in chunks of `rows_per_chunk` (the last may be shorter), values mutable.
-    pub(crate) fn row_chunks_mut(&mut self, rows_per_chunk: usize) -> Vec<RowsMut<'_>> {
-        let rows = self.offsets.len().saturating_sub(1);
-        let step = rows_per_chunk.max(1);
-        let mut chunks = Vec::with_capacity(rows.div_ceil(step));
-        let mut cols: &[u16] = &self.cols;
-        let mut vals: &mut [Fx] = &mut self.vals;
-        let mut first = 0_usize;
-        while first < rows {
-            let last = first.saturating_add(step).min(rows);
-            let (Some(&base), Some(&end)) = (self.offsets.get(first), self.offsets.get(last))
-            else {
-                break;
-            };
-            let len = end.saturating_sub(base);
-            let (Some((chunk_cols, rest_cols)), Some((chunk_vals, rest_vals))) = (
-                cols.split_at_checked(len),
-                std::mem::take(&mut vals).split_at_mut_checked(len),
-            ) else {
-                break;
-            };
-            chunks.push(RowsMut {
-                bounds: self.offsets.get(first..=last).unwrap_or(&[]),
-                base,
-                cols: chunk_cols,
-                vals: chunk_vals,
-            });
-            cols = rest_cols;
-            vals = rest_vals;
-            first = last;
-        }
-        chunks
-    }
-}
-
 impl RowSource for SparseMatrix {
-    fn n_rows(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
-    }
-
-    fn for_each_column(&self, i: usize, f: impl FnMut(u16)) {
-        self.row(i).0.iter().copied().for_each(f);
+    fn row_len(&self, i: usize) -> usize {
+        self.row(i).0.len()
     }
 
     #[inline]
@@ -182,22 +106,178 @@ impl RowSource for SparseMatrix {
         })
     }
 
-    fn for_each_entry_below(
-        &self,
-        i: usize,
-        from: usize,
-        limit: usize,
-        mut f: impl FnMut(u16, Fx),
-    ) -> usize {
+    fn position_of(&self, i: usize, lo: usize) -> usize {
+        self.row(i).0.partition_point(|&j| usize::from(j) < lo)
+    }
+
+    #[inline]
+    fn scan_below(&self, i: usize, from: usize, hi: usize, mut f: impl FnMut(u16, Fx)) -> usize {
         let (cols, vals) = self.row(i);
         let mut next = from;
         for (&j, &v) in cols.iter().zip(vals).skip(from) {
-            if usize::from(j) >= limit {
+            if usize::from(j) >= hi {
                 break;
             }
             f(j, v);
             next = next.saturating_add(1);
         }
         next
+    }
+}
+
+impl SparseMatrix {
+    /// Empty the matrix, keeping its allocations, to build it again.
+    pub(crate) fn clear(&mut self) {
+        self.offsets.clear();
+        self.offsets.push(0);
+        self.cols.clear();
+        self.vals.clear();
+    }
+}
+
+/// Rows at fixed places in one allocation: row i has room for `capacity(i)` entries from a
+/// precomputed start, and holds its own length. Disjoint ranges of rows can then be filled
+/// in parallel, each through its own [`PaddedSlice`].
+///
+/// One large allocation instead of one per range matters for speed: the system allocator
+/// raises its threshold for mapping fresh memory to the size of the largest block it has
+/// freed, so from the second epoch on the same memory is reused rather than mapped (and
+/// page-faulted in) again.
+#[derive(Debug)]
+pub(crate) struct PaddedRows {
+    /// `starts[i]..starts[i] + capacity(i)` is row i's room; `starts.len()` is rows + 1.
+    starts: Vec<usize>,
+    lens: Vec<usize>,
+    cols: Vec<u16>,
+    vals: Vec<Fx>,
+}
+
+/// A range of rows of a [`PaddedRows`], writable.
+#[derive(Debug)]
+pub(crate) struct PaddedSlice<'a> {
+    /// The rows' starts (and the end of the last), relative to `base`.
+    starts: &'a [usize],
+    base: usize,
+    lens: &'a mut [usize],
+    cols: &'a mut [u16],
+    vals: &'a mut [Fx],
+}
+
+impl PaddedRows {
+    /// Room for `capacities[i]` entries in row i.
+    pub(crate) fn new(capacities: impl Iterator<Item = usize>) -> Self {
+        let mut starts = vec![0_usize];
+        let mut total = 0_usize;
+        for capacity in capacities {
+            total = total.saturating_add(capacity);
+            starts.push(total);
+        }
+        let rows = starts.len().saturating_sub(1);
+        Self {
+            starts,
+            lens: vec![0; rows],
+            cols: vec![0; total],
+            vals: vec![Fx::from_bits(0); total],
+        }
+    }
+
+    /// Row `i` as (columns, values), or an empty row past the end.
+    pub(crate) fn row(&self, i: usize) -> (&[u16], &[Fx]) {
+        let start = self.starts.get(i).copied().unwrap_or(0);
+        let end = start.saturating_add(self.lens.get(i).copied().unwrap_or(0));
+        match (self.cols.get(start..end), self.vals.get(start..end)) {
+            (Some(cols), Some(vals)) => (cols, vals),
+            _ => (&[], &[]),
+        }
+    }
+
+    /// One writable slice per range; the ranges must be consecutive and start at row 0.
+    pub(crate) fn split_mut(&mut self, ranges: &[std::ops::Range<usize>]) -> Vec<PaddedSlice<'_>> {
+        let mut slices = Vec::with_capacity(ranges.len());
+        let mut lens: &mut [usize] = &mut self.lens;
+        let mut cols: &mut [u16] = &mut self.cols;
+        let mut vals: &mut [Fx] = &mut self.vals;
+        for range in ranges {
+            let (Some(&base), Some(&end)) =
+                (self.starts.get(range.start), self.starts.get(range.end))
+            else {
+                break;
+            };
+            let room = end.saturating_sub(base);
+            let (
+                Some((range_lens, rest_lens)),
+                Some((range_cols, rest_cols)),
+                Some((range_vals, rest_vals)),
+            ) = (
+                std::mem::take(&mut lens).split_at_mut_checked(range.len()),
+                std::mem::take(&mut cols).split_at_mut_checked(room),
+                std::mem::take(&mut vals).split_at_mut_checked(room),
+            )
+            else {
+                break;
+            };
+            slices.push(PaddedSlice {
+                starts: self.starts.get(range.start..=range.end).unwrap_or(&[]),
+                base,
+                lens: range_lens,
+                cols: range_cols,
+                vals: range_vals,
+            });
+            lens = rest_lens;
+            cols = rest_cols;
+            vals = rest_vals;
+        }
+        slices
+    }
+}
+
+impl PaddedSlice<'_> {
+    fn room(&self, r: usize) -> std::ops::Range<usize> {
+        let start = self
+            .starts
+            .get(r)
+            .map_or(0, |&s| s.saturating_sub(self.base));
+        let end = self
+            .starts
+            .get(r.saturating_add(1))
+            .map_or(start, |&s| s.saturating_sub(self.base));
+        start..end
+    }
+
+    /// Store row r of the range (at most its room; the room is an upper bound by design).
+    pub(crate) fn set_row(&mut self, r: usize, cols: &[u16], vals: &[Fx]) {
+        let room = self.room(r);
+        let len = cols.len().min(vals.len()).min(room.len());
+        let end = room.start.saturating_add(len);
+        if let (Some(dst_cols), Some(dst_vals), Some(src_cols), Some(src_vals), Some(slot)) = (
+            self.cols.get_mut(room.start..end),
+            self.vals.get_mut(room.start..end),
+            cols.get(..len),
+            vals.get(..len),
+            self.lens.get_mut(r),
+        ) {
+            dst_cols.copy_from_slice(src_cols);
+            dst_vals.copy_from_slice(src_vals);
+            *slot = len;
+        }
+    }
+
+    /// Row r of the range as (columns, values), values mutable.
+    pub(crate) fn row_mut(&mut self, r: usize) -> (&[u16], &mut [Fx]) {
+        let room = self.room(r);
+        let end = room
+            .start
+            .saturating_add(self.lens.get(r).copied().unwrap_or(0));
+        match (
+            self.cols.get(room.start..end),
+            self.vals.get_mut(room.start..end),
+        ) {
+            (Some(cols), Some(vals)) => (cols, vals),
+            _ => (&[], &mut []),
+        }
+    }
+
+    pub(crate) fn n_rows(&self) -> usize {
+        self.lens.len()
     }
 }

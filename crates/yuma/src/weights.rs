@@ -5,156 +5,238 @@
 //! u16s (2 bytes an entry instead of 8) with one prepared divisor per row, and recomputes a
 //! normalized weight each time a pass reads it: a multiplication and a shift.
 
-use crate::contract::EpochInput;
+use crate::contract::{EpochInput, NeuronInput};
 use crate::fixed::{Fx, RowNorm};
 use crate::sparse::RowSource;
+use rayon::prelude::*;
 
 /// W in compressed-row form: raw u16 weights plus each row's normalizer.
+///
+/// A row is usually its input row with at most one entry left out (the validator's weight on
+/// itself), so it is kept as a view of the input, two slices around the gap, and nothing is
+/// copied; only rows that lose outdated weights are copied, filtered, into `owned`.
 #[derive(Debug, Clone)]
-pub(crate) struct Weights {
-    offsets: Vec<usize>,
-    /// `(column, raw weight)`, as the input stores them.
-    entries: Vec<(u16, u16)>,
+pub(crate) struct Weights<'a> {
+    neurons: &'a [NeuronInput],
+    spans: Vec<Span>,
+    owned: Vec<(u16, u16)>,
     norms: Vec<RowNorm>,
     ascending: Vec<bool>,
+}
+
+/// `(column, raw weight)` as the input stores it.
+type RawEntry = (u16, u16);
+
+/// Where a row's entries are.
+#[derive(Debug, Clone, Copy)]
+enum Span {
+    /// The neuron's own input row without the entry at `skip` (none when out of range).
+    Input { skip: usize },
+    /// `owned[start..end]`.
+    Owned { start: usize, end: usize },
 }
 
 /// One row of W.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WeightRow<'a> {
-    pub(crate) raw: &'a [(u16, u16)],
+    /// `(column, raw weight)`, in stored order: `head` then `tail`.
+    pub(crate) head: &'a [(u16, u16)],
+    pub(crate) tail: &'a [(u16, u16)],
     pub(crate) norm: RowNorm,
     /// Whether the columns strictly ascend.
     pub(crate) ascending: bool,
 }
 
-impl WeightRow<'_> {
+impl<'a> WeightRow<'a> {
     /// `(column, normalized weight)` in stored order.
     #[inline]
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (u16, Fx)> + '_ {
+    pub(crate) fn entries(self) -> impl Iterator<Item = (u16, Fx)> + 'a {
         let norm = self.norm;
-        self.raw.iter().map(move |&(j, w)| (j, norm.apply(w)))
+        self.head
+            .iter()
+            .chain(self.tail)
+            .map(move |&(j, w)| (j, norm.apply(w)))
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.raw.len()
+        self.head.len().saturating_add(self.tail.len())
+    }
+
+    /// The position (in `head` then `tail`) of the first entry with column ≥ `lo`, for an
+    /// ascending row.
+    fn position_of(&self, lo: usize) -> usize {
+        let in_head = self.head.partition_point(|&(j, _)| usize::from(j) < lo);
+        if in_head < self.head.len() {
+            return in_head;
+        }
+        in_head.saturating_add(self.tail.partition_point(|&(j, _)| usize::from(j) < lo))
+    }
+
+    /// `f(column, weight)` for the entries from position `from` on while their column is below
+    /// `hi`, for an ascending row; returns the position of the first entry not visited.
+    #[inline]
+    fn scan_below(&self, from: usize, hi: usize, mut f: impl FnMut(u16, Fx)) -> usize {
+        let norm = self.norm;
+        let mut next = from;
+        for &(j, raw) in self.head.get(from..).unwrap_or(&[]) {
+            if usize::from(j) >= hi {
+                return next;
+            }
+            f(j, norm.apply(raw));
+            next = next.saturating_add(1);
+        }
+        let tail_from = next.saturating_sub(self.head.len());
+        for &(j, raw) in self.tail.get(tail_from..).unwrap_or(&[]) {
+            if usize::from(j) >= hi {
+                return next;
+            }
+            f(j, norm.apply(raw));
+            next = next.saturating_add(1);
+        }
+        next
     }
 }
 
-impl Weights {
+/// Sum of a row's raw weights and whether its columns strictly ascend, in one pass.
+fn sum_and_order<'a>(row: impl Iterator<Item = &'a (u16, u16)> + Clone) -> (u64, bool) {
+    let mut rest = row.clone();
+    let first = rest.next().map_or(0, |&(_, w)| u64::from(w));
+    row.zip(rest)
+        .fold((first, true), |(acc, rising), (&(a, _), &(b, w))| {
+            (acc.wrapping_add(u64::from(w)), rising & (a < b))
+        })
+}
+
+impl<'a> Weights<'a> {
     /// W: stored weights with rows of non-permitted validators, the diagonal (except the
     /// owner's), weights older than their target's registration, and (under commit-reveal)
     /// weights committed before their target's registration removed; each row normalized.
     pub(crate) fn build(
-        input: &EpochInput,
+        input: &'a EpochInput,
         registered_at: &[u64],
         old_permit: &[bool],
         owner: Option<usize>,
     ) -> Self {
-        let neurons = &input.neurons;
+        let neurons = input.neurons.as_slice();
         let n = neurons.len();
-        let nnz = neurons
-            .iter()
+        // Each permitted row's sum and order, rows in parallel (the one pass over every weight).
+        let stats: Vec<(u64, bool)> = neurons
+            .par_iter()
             .zip(old_permit)
-            .filter(|(_, &permit)| permit)
-            .map(|(neuron, _)| neuron.weights.len())
-            .fold(0_usize, usize::saturating_add);
-        let mut offsets = Vec::with_capacity(n.saturating_add(1));
-        offsets.push(0);
-        let mut entries: Vec<(u16, u16)> = Vec::with_capacity(nnz);
+            .map(|(neuron, &permit)| {
+                if permit {
+                    sum_and_order(neuron.weights.iter())
+                } else {
+                    (0, true)
+                }
+            })
+            .collect();
+        let mut spans = Vec::with_capacity(n);
+        let mut owned: Vec<(u16, u16)> = Vec::new();
         let mut norms = Vec::with_capacity(n);
         let mut ascending = Vec::with_capacity(n);
         // A uid that is not a neuron reads as registered at 0, below every limit.
         let newest_registration = registered_at.iter().copied().max().unwrap_or(0);
-        for (i, (neuron, &permit)) in neurons.iter().zip(old_permit).enumerate() {
-            let start = entries.len();
-            if permit {
-                let commit_block = neuron
-                    .commit_block
-                    .filter(|_| input.params.commit_reveal)
-                    .unwrap_or(u64::MAX);
-                // Kept: `registered_at[j] < last_update` (not outdated) and, under
-                // commit-reveal, `registered_at[j] <= commit_block`.
-                let limit = neuron.last_update.min(commit_block.saturating_add(1));
-                let self_uid = if owner == Some(i) {
-                    None
-                } else {
-                    u16::try_from(i).ok()
-                };
-                entries.reserve(neuron.weights.len());
-                if newest_registration < limit {
-                    // No weight is outdated or committed too early: only the diagonal goes
-                    // (a row names a uid at most once), so the row is copied around it.
-                    let row = neuron.weights.as_slice();
-                    let diagonal = self_uid.and_then(|s| row.iter().position(|&(j, _)| j == s));
-                    match diagonal.map(|at| (row.get(..at), row.get(at.saturating_add(1)..))) {
-                        Some((Some(before), Some(after))) => {
-                            entries.extend_from_slice(before);
-                            entries.extend_from_slice(after);
-                        }
-                        _ => entries.extend_from_slice(row),
+        for (i, ((neuron, &permit), &(total, rising))) in
+            neurons.iter().zip(old_permit).zip(&stats).enumerate()
+        {
+            let row = neuron.weights.as_slice();
+            let self_uid = if owner == Some(i) {
+                None
+            } else {
+                u16::try_from(i).ok()
+            };
+            let commit_block = neuron
+                .commit_block
+                .filter(|_| input.params.commit_reveal)
+                .unwrap_or(u64::MAX);
+            // Kept: `registered_at[j] < last_update` (not outdated) and, under
+            // commit-reveal, `registered_at[j] <= commit_block`.
+            let limit = neuron.last_update.min(commit_block.saturating_add(1));
+            let (span, sum, rising) = if !permit {
+                (Span::Owned { start: 0, end: 0 }, 0, true)
+            } else if newest_registration < limit {
+                // No weight is outdated or committed too early: only the diagonal goes (a
+                // row names a uid at most once), so the row is viewed around it.
+                let skip = self_uid.and_then(|s| {
+                    if rising {
+                        row.binary_search_by_key(&s, |&(j, _)| j).ok()
+                    } else {
+                        row.iter().position(|&(j, _)| j == s)
                     }
-                } else {
-                    for &(j, w) in &neuron.weights {
-                        let registered = registered_at.get(usize::from(j)).copied().unwrap_or(0);
-                        if registered < limit && Some(j) != self_uid {
-                            entries.push((j, w));
-                        }
+                });
+                match skip {
+                    Some(at) => {
+                        let removed = row.get(at).map_or(0, |&(_, w)| u64::from(w));
+                        let rising = rising || {
+                            let (head, tail) = (
+                                row.get(..at).unwrap_or(&[]),
+                                row.get(at.saturating_add(1)..).unwrap_or(&[]),
+                            );
+                            sum_and_order(head.iter().chain(tail)).1
+                        };
+                        (
+                            Span::Input { skip: at },
+                            total.wrapping_sub(removed),
+                            rising,
+                        )
+                    }
+                    None => (Span::Input { skip: usize::MAX }, total, rising),
+                }
+            } else {
+                let start = owned.len();
+                for &(j, w) in row {
+                    let registered = registered_at.get(usize::from(j)).copied().unwrap_or(0);
+                    if registered < limit && Some(j) != self_uid {
+                        owned.push((j, w));
                     }
                 }
-            }
-            let row = entries.get(start..).unwrap_or(&[]);
-            // Sum and order in one branch-free pass.
-            let first = row.first().map_or(0, |&(_, w)| u64::from(w));
-            let (sum, rising) = row.iter().zip(row.iter().skip(1)).fold(
-                (first, true),
-                |(acc, rising), (&(a, _), &(b, w))| {
-                    (acc.wrapping_add(u64::from(w)), rising & (a < b))
-                },
-            );
+                let end = owned.len();
+                let (sum, rising) = sum_and_order(owned.get(start..end).unwrap_or(&[]).iter());
+                (Span::Owned { start, end }, sum, rising)
+            };
+            spans.push(span);
             norms.push(RowNorm::new(sum));
             ascending.push(rising);
-            offsets.push(entries.len());
         }
         Self {
-            offsets,
-            entries,
+            neurons,
+            spans,
+            owned,
             norms,
             ascending,
         }
     }
 
-    pub(crate) fn nnz(&self) -> usize {
-        self.entries.len()
-    }
-
     /// Row `i`, or an empty row past the end.
     #[inline]
     pub(crate) fn row(&self, i: usize) -> WeightRow<'_> {
-        let raw = self
-            .offsets
-            .get(i)
-            .zip(self.offsets.get(i.saturating_add(1)))
-            .and_then(|(&start, &end)| self.entries.get(start..end))
-            .unwrap_or(&[]);
+        let (head, tail): (&[RawEntry], &[RawEntry]) = match self.spans.get(i) {
+            Some(&Span::Input { skip }) => {
+                let row = self
+                    .neurons
+                    .get(i)
+                    .map_or(&[][..], |n| n.weights.as_slice());
+                match (row.get(..skip), row.get(skip.saturating_add(1)..)) {
+                    (Some(head), Some(tail)) => (head, tail),
+                    _ => (row, &[]),
+                }
+            }
+            Some(&Span::Owned { start, end }) => (self.owned.get(start..end).unwrap_or(&[]), &[]),
+            None => (&[], &[]),
+        };
         WeightRow {
-            raw,
+            head,
+            tail,
             norm: self.norms.get(i).copied().unwrap_or(RowNorm::IDENTITY),
             ascending: self.ascending.get(i).copied().unwrap_or(true),
         }
     }
 }
 
-impl RowSource for Weights {
-    fn n_rows(&self) -> usize {
-        self.norms.len()
-    }
-
-    #[inline]
-    fn for_each_column(&self, i: usize, mut f: impl FnMut(u16)) {
-        for &(j, _) in self.row(i).raw {
-            f(j);
-        }
+impl RowSource for Weights<'_> {
+    fn row_len(&self, i: usize) -> usize {
+        self.row(i).len()
     }
 
     #[inline]
@@ -168,22 +250,12 @@ impl RowSource for Weights {
         self.row(i).ascending
     }
 
+    fn position_of(&self, i: usize, lo: usize) -> usize {
+        self.row(i).position_of(lo)
+    }
+
     #[inline]
-    fn for_each_entry_below(
-        &self,
-        i: usize,
-        from: usize,
-        limit: usize,
-        mut f: impl FnMut(u16, Fx),
-    ) -> usize {
-        let row = self.row(i);
-        let rest = row.raw.get(from..).unwrap_or(&[]);
-        // The row ascends: the entries below `limit` are a prefix, found by bisection.
-        let count = rest.partition_point(|&(j, _)| usize::from(j) < limit);
-        let norm = row.norm;
-        for &(j, raw) in rest.get(..count).unwrap_or(&[]) {
-            f(j, norm.apply(raw));
-        }
-        from.saturating_add(count)
+    fn scan_below(&self, i: usize, from: usize, hi: usize, f: impl FnMut(u16, Fx)) -> usize {
+        self.row(i).scan_below(from, hi, f)
     }
 }
