@@ -3,6 +3,7 @@
 use crate::{
     accounts,
     codec::{AccountCodec, HashCodec, NetUidCodec, RaoCodec},
+    commitments,
     event::Event,
     hotkeys,
     hyperparameters::{self, GlobalParameter, SubnetHyperparameter},
@@ -266,6 +267,15 @@ pub enum Call {
         /// Keep or swap.
         mode: RootClaimMode,
     },
+    /// Store up to [`crate::commitments::COMMITMENT_LEN_MAX`] bytes for this subnet (signed by
+    /// the hotkey), replacing its previous commitment (the reference's commitments pallet).
+    Commit {
+        /// Subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        netuid: NetUid,
+        /// The bytes, typically a hash.
+        data: Vec<u8>,
+    },
 }
 
 impl Call {
@@ -304,6 +314,7 @@ impl Call {
             Call::TransferStake { .. } => "transfer_stake",
             Call::SwapStake { .. } => "swap_stake",
             Call::ClaimRoot { .. } => "claim_root",
+            Call::Commit { .. } => "commit",
         }
     }
 }
@@ -437,5 +448,6 @@ pub(crate) fn dispatch(
         Call::ClaimRoot { netuid, mode } => {
             root::claim_root(state, signer, netuid.map(NetUid), *mode)
         }
+        Call::Commit { netuid, data } => commitments::commit(state, ctx, signer, *netuid, data),
     }
 }

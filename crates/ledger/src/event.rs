@@ -239,4 +239,13 @@ pub enum Event {
         /// Kept as stake or swapped to TAO.
         mode: crate::root::RootClaimMode,
     },
+    /// A hotkey's commitment stored (`commit`); read it with `subnet_commitments`.
+    Committed {
+        /// The subnet.
+        #[codec(encoded_as = "NetUidCodec")]
+        netuid: NetUid,
+        /// The committer.
+        #[codec(encoded_as = "AccountCodec")]
+        hotkey: AccountId,
+    },
 }

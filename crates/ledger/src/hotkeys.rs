@@ -1,7 +1,7 @@
 //! Hotkey ownership (hotkey → coldkey) and `swap_hotkey`.
 
 use crate::{event::Event, state::State};
-use hyphae_primitives::{AccountId, TxError};
+use hyphae_primitives::{AccountId, NetUid, TxError};
 
 impl State {
     /// The coldkey that owns `hotkey`.
@@ -95,6 +95,17 @@ pub(crate) fn swap_hotkey(
     for (netuid, _) in commits {
         if let Some(queue) = state.commits.remove(&(netuid, *old)) {
             state.commits.insert((netuid, *new), queue);
+        }
+    }
+    let commitments: Vec<NetUid> = state
+        .commitments
+        .keys()
+        .filter(|(_, hotkey)| hotkey == old)
+        .map(|(netuid, _)| *netuid)
+        .collect();
+    for netuid in commitments {
+        if let Some(commitment) = state.commitments.remove(&(netuid, *old)) {
+            state.commitments.insert((netuid, *new), commitment);
         }
     }
     for subnet in state

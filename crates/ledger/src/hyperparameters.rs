@@ -101,6 +101,8 @@ pub enum GlobalParameter {
     RootKey([u8; 32]),
     /// `TaoWeight`, parts of u64::MAX.
     TaoWeight(u64),
+    /// Blocks between two `commit`s of one hotkey on one subnet.
+    CommitmentRateLimit(u64),
 }
 
 impl SubnetHyperparameter {
@@ -249,6 +251,7 @@ pub(crate) fn set_global_parameter(
         GlobalParameter::ByteFee(v) => g.byte_fee = Rao(v),
         GlobalParameter::RootKey(key) => g.root_key = AccountId(key),
         GlobalParameter::TaoWeight(v) => g.tao_weight = v,
+        GlobalParameter::CommitmentRateLimit(v) => g.commitment_rate_limit = v,
     }
     let name = format!("{param:?}")
         .split('(')

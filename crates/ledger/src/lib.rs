@@ -60,6 +60,7 @@ mod accounts;
 mod block;
 mod call;
 pub mod codec;
+pub mod commitments;
 pub mod emission;
 pub mod epoch;
 mod event;

@@ -140,6 +140,7 @@ impl State {
             .ok_or(TxError::UidNotFound)?;
         self.uid_index.remove(&(netuid, old.hotkey));
         self.commits.remove(&(netuid, old.hotkey));
+        self.commitments.remove(&(netuid, old.hotkey));
         for (_, neuron) in self
             .neurons
             .range_mut((netuid, Uid(0))..=(netuid, Uid(u16::MAX)))

@@ -14,6 +14,7 @@
 use crate::{
     accounts::Account,
     codec::{AccountCodec, Blake2Writer, BlockCodec, HashCodec, RaoCodec},
+    commitments::Commitment,
     epoch::EpochRecord,
     neurons::Neuron,
     pool::{Pool, SubnetPool},
@@ -81,6 +82,8 @@ pub struct Globals {
     pub owner_hyperparameter_rate_limit_tempos: u16,
     /// `TaoWeight`: the weight of root TAO stake against alpha, `tao_weight / u64::MAX`.
     pub tao_weight: u64,
+    /// Blocks between two `commit`s of one hotkey on one subnet.
+    pub commitment_rate_limit: u64,
 }
 
 impl Globals {
@@ -108,6 +111,7 @@ impl Globals {
             byte_fee: Rao(1_000),
             owner_hyperparameter_rate_limit_tempos: 2,
             tao_weight: 971_718_665_099_567_868,
+            commitment_rate_limit: crate::commitments::COMMITMENT_RATE_LIMIT_DEFAULT,
         }
     }
 }
@@ -151,6 +155,8 @@ pub struct State {
     /// (root staker coldkey, hotkey, netuid) → root dividends accrued as alpha of `netuid`,
     /// not yet claimed (`claim_root`). Outstanding alpha of `netuid`.
     pub(crate) root_claimable: BTreeMap<(AccountId, AccountId, NetUid), Rao>,
+    /// (netuid, hotkey) → the hotkey's commitment (`commit`).
+    pub(crate) commitments: BTreeMap<(NetUid, AccountId), Commitment>,
     /// Derived index, not part of the root: (netuid, hotkey) → uid.
     pub(crate) uid_index: BTreeMap<(NetUid, AccountId), Uid>,
 }
@@ -169,6 +175,7 @@ mod tag {
     pub const EPOCH: u8 = 9;
     pub const POOL: u8 = 10;
     pub const ROOT_CLAIMABLE: u8 = 11;
+    pub const COMMITMENT: u8 = 12;
 }
 
 /// A row's key and value bytes.
@@ -229,6 +236,7 @@ impl State {
             epochs: BTreeMap::new(),
             pools: BTreeMap::new(),
             root_claimable: BTreeMap::new(),
+            commitments: BTreeMap::new(),
             uid_index: BTreeMap::new(),
         }
     }
@@ -305,6 +313,10 @@ impl State {
                 &[&coldkey.0, &hotkey.0, &netuid.0.to_be_bytes()],
             );
             rows.push((key, alpha.0.encode()));
+        }
+        for ((netuid, hotkey), commitment) in &self.commitments {
+            let key = key_with(tag::COMMITMENT, &[&netuid.0.to_be_bytes(), &hotkey.0]);
+            rows.push((key, commitment.encode()));
         }
         rows
     }
@@ -400,6 +412,13 @@ impl State {
                     state
                         .root_claimable
                         .insert((coldkey, hotkey, netuid), Rao(decode(tag, &value)?));
+                }
+                tag::COMMITMENT => {
+                    let netuid = NetUid(u16_at(rest, 0).ok_or_else(bad_key)?);
+                    let hotkey = account_at(rest, 2).ok_or_else(bad_key)?;
+                    state
+                        .commitments
+                        .insert((netuid, hotkey), decode(tag, &value)?);
                 }
                 _ => return Err(bad_key()),
             }

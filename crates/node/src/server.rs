@@ -527,6 +527,22 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, NodeError> 
             )),
         }
     })?;
+    blocking(&mut module, method::SUBNET_COMMITMENTS, |params, shared| {
+        let (netuid,): (NetUid,) = parse(params)?;
+        let view = shared.view();
+        Ok(view.state.subnet(netuid).map(|_| {
+            view.state
+                .commitments(netuid)
+                .into_iter()
+                .map(|(uid, hotkey, commitment)| CommitmentView {
+                    hotkey,
+                    uid,
+                    block: commitment.block.0,
+                    data: format!("0x{}", hex::encode(&commitment.data)),
+                })
+                .collect::<Vec<_>>()
+        }))
+    })?;
 
     module.register_subscription(
         method::CHAIN_SUBSCRIBE_NEW_HEADS,

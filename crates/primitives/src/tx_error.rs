@@ -169,6 +169,12 @@ tx_errors! {
     SameStakeLocation = 113,
     /// `claim_root`: the coldkey has no claimable root dividends (on that subnet).
     NothingToClaim = 114,
+    /// `commit` with more than the commitment size bound.
+    CommitmentTooLong = 120,
+    /// `commit` with no data.
+    CommitmentEmpty = 121,
+    /// The hotkey committed too recently (`CommitmentRateLimit`).
+    CommitmentRateLimited = 122,
 }
 
 impl fmt::Display for TxError {

@@ -286,6 +286,14 @@ impl Client {
             .await
     }
 
+    /// `subnet_commitments`: `None` when the subnet does not exist.
+    pub async fn commitments(
+        &self,
+        netuid: NetUid,
+    ) -> Result<Option<Vec<CommitmentView>>, ClientError> {
+        self.call(method::SUBNET_COMMITMENTS, &[&netuid]).await
+    }
+
     /// `subnet_epochTiming`.
     pub async fn epoch_timing(
         &self,

@@ -72,6 +72,8 @@ pub mod method {
     pub const SUBNET_EPOCH_TIMING: &str = "subnet_epochTiming";
     /// Prices a stake or unstake against a subnet's pool now.
     pub const SUBNET_QUOTE: &str = "subnet_quote";
+    /// Every registered hotkey's commitment on a subnet (`commit`).
+    pub const SUBNET_COMMITMENTS: &str = "subnet_commitments";
 
     /// Every method, subscriptions and their unsubscribe methods included.
     pub const ALL: &[&str] = &[
@@ -99,6 +101,7 @@ pub mod method {
         SUBNET_EXPLAIN,
         SUBNET_EPOCH_TIMING,
         SUBNET_QUOTE,
+        SUBNET_COMMITMENTS,
     ];
 }
 

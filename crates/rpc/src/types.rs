@@ -403,6 +403,26 @@ pub struct HotkeyTiming {
     pub next_weights_block: Option<u64>,
 }
 
+/// One hotkey's commitment (`subnet_commitments`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentView {
+    /// The committing hotkey.
+    pub hotkey: AccountId,
+    /// Its uid on the subnet.
+    pub uid: Uid,
+    /// Block the commitment was included in.
+    pub block: u64,
+    /// The committed bytes, `0x` hex.
+    pub data: String,
+}
+
+impl CommitmentView {
+    /// The committed bytes, or `None` if `data` is not `0x` hex.
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        hex::decode(self.data.strip_prefix("0x")?).ok()
+    }
+}
+
 /// One event with where it came from (`chain_subscribeEvents`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRecord {

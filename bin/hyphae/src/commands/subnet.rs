@@ -93,6 +93,24 @@ pub enum SubnetCommand {
         #[arg(long)]
         max_price: Option<Rao>,
     },
+    /// Store up to 128 bytes for your hotkey on a subnet, e.g. a hash (`commit`, signed by the
+    /// hotkey; it replaces the hotkey's previous commitment).
+    Commit {
+        #[command(flatten)]
+        signed: SignedArgs,
+        #[command(flatten)]
+        netuid: NetuidArg,
+        /// The bytes as hex (`0x` optional).
+        #[arg(long)]
+        data: String,
+    },
+    /// List a subnet's commitments (hotkey, uid, block, data).
+    Commitments {
+        #[command(flatten)]
+        rpc: RpcArgs,
+        #[command(flatten)]
+        netuid: NetuidArg,
+    },
 }
 
 fn subnet_text(subnet: &SubnetInfo) {
@@ -328,6 +346,56 @@ impl SubnetCommand {
                     None => format!("registration of {hotkey} submitted"),
                 };
                 report(output, &submitted, fee, &text, extra)
+            }),
+            Self::Commit {
+                signed: SignedArgs { rpc, signer, tx },
+                netuid,
+                data,
+            } => block_on(async move {
+                let bytes = hex::decode(data.strip_prefix("0x").unwrap_or(&data))
+                    .map_err(|e| user_error(format!("--data is not hex: {e}")))?;
+                let client = connect(&rpc).await?;
+                let info = client.info().await.map_err(rpc_error)?;
+                let key = signer.hotkey(&info)?;
+                let call = Call::Commit {
+                    netuid: NetUid(netuid.netuid),
+                    data: bytes,
+                };
+                let fee = fee_of(&info, &call);
+                let submitted = submit(&client, &info, &key, call, &tx, output).await?;
+                let extra =
+                    json!({ "netuid": netuid.netuid, "hotkey": key.account_id(), "data": data });
+                report(
+                    output,
+                    &submitted,
+                    fee,
+                    &format!("committed on subnet {}", netuid.netuid),
+                    extra,
+                )
+            }),
+            Self::Commitments { rpc, netuid } => block_on(async move {
+                let client = connect(&rpc).await?;
+                let commitments = client
+                    .commitments(NetUid(netuid.netuid))
+                    .await
+                    .map_err(rpc_error)?
+                    .ok_or_else(|| {
+                        user_error(format!("subnet {} does not exist", netuid.netuid))
+                    })?;
+                match output {
+                    OutputFormat::Json => {
+                        print_json(&json!({ "netuid": netuid.netuid, "commitments": commitments }))
+                    }
+                    OutputFormat::Text => {
+                        for c in &commitments {
+                            println!(
+                                "uid {:>4}  block {:>8}  {}  {}",
+                                c.uid.0, c.block, c.hotkey, c.data
+                            );
+                        }
+                        Ok(())
+                    }
+                }
             }),
         }
     }

@@ -81,6 +81,7 @@ fn every_error_code_has_a_rejecting_test() {
         "accounts.rs",
         "admin.rs",
         "blocks.rs",
+        "commitments.rs",
         "registration.rs",
         "root.rs",
         "serving.rs",

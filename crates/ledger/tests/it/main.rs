@@ -12,6 +12,7 @@
 mod accounts;
 mod admin;
 mod blocks;
+mod commitments;
 mod e2e;
 mod invariants;
 mod props;

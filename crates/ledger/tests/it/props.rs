@@ -94,6 +94,10 @@ enum Action {
         amount: u64,
         kind: u8,
     },
+    Commit {
+        hotkey: usize,
+        len: usize,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -147,7 +151,7 @@ fn action() -> impl Strategy<Value = Action> {
                 }
             ),
         (
-            (0..COLDKEYS.len(), 0..COLDKEYS.len(), (h.clone(), h)),
+            (0..COLDKEYS.len(), 0..COLDKEYS.len(), (h.clone(), h.clone())),
             ((1u16..=2, 1u16..=2), 0u64..60_000, 0u8..3)
         )
             .prop_map(
@@ -163,6 +167,7 @@ fn action() -> impl Strategy<Value = Action> {
                     }
                 }
             ),
+        (h, 0usize..140).prop_map(|(hotkey, len)| Action::Commit { hotkey, len }),
     ]
 }
 
@@ -319,6 +324,13 @@ fn to_tx(
             };
             (&coldkeys[coldkey], call)
         }
+        Action::Commit { hotkey, len } => (
+            &hotkeys[hotkey],
+            Call::Commit {
+                netuid: NETUID,
+                data: vec![0xc0; len],
+            },
+        ),
     };
     let nonce = nonces
         .entry(signer.account_id())
@@ -360,6 +372,7 @@ fn check_block(before: &State, after: &State) {
         let pool = after.pool(netuid).unwrap();
         assert!(pool.amm().k() > 0, "a seeded pool never empties");
     }
+    crate::commitments::check_only_registered(after);
 }
 
 proptest! {
