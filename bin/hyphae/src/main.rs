@@ -30,8 +30,11 @@ enum Command {
     /// Run Yuma Consensus epochs offline: check the chain's numbers or try a weight policy.
     #[command(subcommand)]
     Yuma(commands::yuma::YumaCommand),
-    /// Run a node (today: a one-node dev chain with --dev).
+    /// Run a node: a one-node dev chain (--dev), or one validator of a chain spec.
     Node(commands::node::NodeArgs),
+    /// Chain specs for validator networks.
+    #[command(subcommand)]
+    Chain(commands::chainspec::ChainCommand),
     /// Show an account's free balance.
     Balance(commands::chain::BalanceArgs),
     /// Send TAO to another account.
@@ -67,6 +70,7 @@ fn main() -> std::process::ExitCode {
         Command::Wallet(cmd) => cmd.run(cli.output),
         Command::Yuma(cmd) => cmd.run(cli.output),
         Command::Node(cmd) => cmd.run(cli.output),
+        Command::Chain(cmd) => cmd.run(cli.output),
         Command::Balance(cmd) => cmd.run(cli.output),
         Command::Transfer(cmd) => cmd.run(cli.output),
         Command::Block(cmd) => cmd.run(cli.output),

@@ -1,6 +1,7 @@
 //! [`NodeConfig`]: ports, paths and limits, validated once at start-up.
 
 use crate::mempool::MempoolConfig;
+use hyphae_consensus::{Fault, PublicKey, ValidatorKey};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Limits of the RPC server.
@@ -48,10 +49,13 @@ pub struct NodeConfig {
     pub rpc: RpcLimits,
     /// Capacity of each notification channel (blocks kept for slow subscribers).
     pub notification_capacity: usize,
+    /// How blocks become final.
+    pub finality: Finality,
 }
 
 impl NodeConfig {
-    /// A dev configuration under `base_path` with the default ports and limits.
+    /// A dev configuration under `base_path` with the default ports and limits: a validator
+    /// set of one (the dev key).
     pub fn dev(base_path: PathBuf) -> Self {
         Self {
             base_path,
@@ -62,6 +66,119 @@ impl NodeConfig {
             mempool: MempoolConfig::default(),
             rpc: RpcLimits::default(),
             notification_capacity: 256,
+            finality: Finality::Bft(Box::new(BftConfig::dev())),
         }
+    }
+}
+
+/// How blocks become final.
+#[derive(Clone, Debug)]
+pub enum Finality {
+    /// The node builds every block alone and finalizes it at once, with no engine. Kept for
+    /// embedding without p2p; `hyphae node` always runs [`Finality::Bft`].
+    Instant,
+    /// The BFT engine (commonware simplex), as one validator of a fixed set.
+    Bft(Box<BftConfig>),
+}
+
+/// This node's place in the validator set.
+#[derive(Clone, Debug)]
+pub struct BftConfig {
+    /// This validator's consensus key.
+    pub key: ValidatorKey,
+    /// Every validator's consensus key and dialable p2p address, in the chain spec's order.
+    pub validators: Vec<(PublicKey, SocketAddr)>,
+    /// Where this validator's p2p listens.
+    pub listen: SocketAddr,
+    /// How far ahead of this node's clock a block's timestamp may be, ms.
+    pub future_drift_ms: u64,
+    /// Misbehaviour, for fault tests only.
+    pub fault: Fault,
+}
+
+/// Why the chain spec's validator set cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidatorSetError {
+    /// The chain spec lists no validators.
+    #[error("the chain spec lists no validators")]
+    Empty,
+    /// A consensus key does not parse.
+    #[error("validator {index}: {source}")]
+    Key {
+        /// Position in the spec.
+        index: usize,
+        /// Why.
+        source: hyphae_consensus::KeyError,
+    },
+    /// A p2p address does not parse.
+    #[error("validator {index}: p2p address {address:?} is not ip:port")]
+    Address {
+        /// Position in the spec.
+        index: usize,
+        /// The text.
+        address: String,
+    },
+    /// The key is not one of the spec's validators.
+    #[error("the validator key {0} is not in the chain spec's validator set")]
+    NotAValidator(String),
+}
+
+/// Default bound on a block timestamp's lead over the local clock, ms.
+pub const FUTURE_DRIFT_MS: u64 = 10_000;
+
+impl BftConfig {
+    /// The dev chain: one validator with the well-known dev key (seed 0), p2p on a free
+    /// loopback port. Anyone can derive the key: for development only.
+    pub fn dev() -> Self {
+        let key = ValidatorKey::from_seed(0);
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            validators: vec![(key.public(), any)],
+            key,
+            listen: any,
+            future_drift_ms: FUTURE_DRIFT_MS,
+            fault: Fault::None,
+        }
+    }
+
+    /// The spec's validator set, with `key` as this node; p2p listens on `listen`, or on this
+    /// validator's address in the spec.
+    pub fn from_spec(
+        spec: &hyphae_ledger::ChainSpec,
+        key: ValidatorKey,
+        listen: Option<SocketAddr>,
+    ) -> Result<Self, ValidatorSetError> {
+        if spec.validators.is_empty() {
+            return Err(ValidatorSetError::Empty);
+        }
+        let validators = spec
+            .validators
+            .iter()
+            .enumerate()
+            .map(|(index, validator)| {
+                let public = hyphae_consensus::keys::parse_public(&validator.consensus_key)
+                    .map_err(|source| ValidatorSetError::Key { index, source })?;
+                let address = validator.p2p_address.parse::<SocketAddr>().map_err(|_| {
+                    ValidatorSetError::Address {
+                        index,
+                        address: validator.p2p_address.clone(),
+                    }
+                })?;
+                Ok((public, address))
+            })
+            .collect::<Result<Vec<_>, ValidatorSetError>>()?;
+        let me = key.public();
+        let own = validators
+            .iter()
+            .find(|(public, _)| *public == me)
+            .map(|(_, address)| *address)
+            .ok_or_else(|| ValidatorSetError::NotAValidator(key.public_hex()))?;
+        Ok(Self {
+            key,
+            validators,
+            listen: listen.unwrap_or(own),
+            future_drift_ms: FUTURE_DRIFT_MS,
+            fault: Fault::None,
+        })
     }
 }

@@ -1,10 +1,12 @@
-//! The hyphae node: a one-node chain (dev mode) with a bounded mempool, a block producer behind
-//! the [`engine::Engine`] boundary, a redb store, JSON-RPC over HTTP and WebSocket, and
-//! Prometheus metrics.
+//! The hyphae node: a bounded mempool, the BFT engine's host (block building from the mempool,
+//! commit of finalized blocks), a redb store, JSON-RPC over HTTP and WebSocket, and Prometheus
+//! metrics.
 //!
-//! **Is:** composition and I/O around the pure ledger: it decides *when* to build a block and
-//! persists and serves the result. **Is not:** business logic (that is `hyphae-ledger`) or a
-//! consensus protocol (a BFT engine replaces [`engine::InstantFinality`] later).
+//! **Is:** composition and I/O around the pure ledger: it persists and serves what the engine
+//! finalizes. **Is not:** business logic (that is `hyphae-ledger`) or a consensus protocol (that
+//! is `hyphae-consensus`, commonware simplex). A dev node is a validator set of one
+//! ([`BftConfig::dev`]); [`Finality::Instant`] keeps the engine-free one-node producer for
+//! embedding.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), hyphae_node::NodeError> {
@@ -17,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+mod bft;
 pub mod chain;
 pub mod config;
 pub mod engine;
@@ -25,11 +28,12 @@ pub mod metrics;
 pub mod producer;
 pub mod server;
 
-pub use config::{NodeConfig, RpcLimits};
+pub use config::{BftConfig, Finality, NodeConfig, RpcLimits, ValidatorSetError};
 pub use mempool::{Mempool, MempoolConfig, MempoolError};
 
 use chain::{ChainFacts, Shared};
 use engine::InstantFinality;
+use hyphae_consensus::{BuildParams, Timeouts, Validator, ValidatorConfig};
 use hyphae_ledger::{genesis::GenesisError, ChainSpec};
 use hyphae_primitives::Hash;
 use hyphae_store::StoreError;
@@ -82,6 +86,9 @@ pub enum NodeError {
     /// The node is stopping.
     #[error("the node is stopping")]
     Stopped,
+    /// The consensus engine cannot start.
+    #[error("consensus: {0}")]
+    Consensus(#[from] hyphae_consensus::validator::ValidatorError),
 }
 
 /// A running node.
@@ -91,7 +98,8 @@ pub struct Node {
     metrics_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
-    producer: JoinHandle<()>,
+    producer: Option<JoinHandle<()>>,
+    validator: Option<Validator>,
     metrics_server: Option<JoinHandle<()>>,
     rpc: jsonrpsee::server::ServerHandle,
 }
@@ -104,17 +112,29 @@ impl Node {
             path: config.base_path.clone(),
             source,
         })?;
+        // Dev keys (//Alice …) are expected wherever //Alice is root: the dev chain and the
+        // localnet specs built from the dev preset, whatever their validator count.
+        let dev = hyphae_keys::Keypair::from_uri("//Alice")
+            .is_ok_and(|alice| alice.account_id() == spec.root_key);
         let facts = ChainFacts {
             name: spec.name.clone(),
-            dev: true,
+            dev,
             block_time_ms: u64::try_from(config.block_time.as_millis()).unwrap_or(u64::MAX),
+        };
+        // Tips go to this validator's account in the spec (dev: the first validator's).
+        let own_key = match &config.finality {
+            Finality::Bft(bft) => Some(bft.key.public_hex()),
+            Finality::Instant => None,
         };
         let author = spec
             .validators
-            .first()
+            .iter()
+            .find(|validator| Some(&validator.consensus_key) == own_key.as_ref())
+            .or_else(|| spec.validators.first())
             .and_then(|validator| validator.account)
             .unwrap_or(spec.root_key);
         let path = config.base_path.join("chain.redb");
+        let fresh = !path.exists();
         let (shared, state) = Shared::open(
             &path,
             &spec,
@@ -136,14 +156,38 @@ impl Node {
             None => (None, None),
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let producer = tokio::spawn(producer::run(
-            Arc::clone(&shared),
-            state,
-            Box::new(InstantFinality::new(author)),
-            config.block_time,
-            config.block_transactions_max,
-            shutdown_rx,
-        ));
+        let (producer, validator) = match config.finality {
+            Finality::Instant => {
+                let producer = tokio::spawn(producer::run(
+                    Arc::clone(&shared),
+                    state,
+                    Box::new(InstantFinality::new(author)),
+                    config.block_time,
+                    config.block_transactions_max,
+                    shutdown_rx,
+                ));
+                (Some(producer), None)
+            }
+            Finality::Bft(bft) => {
+                let validator = start_validator(
+                    &shared,
+                    &config.base_path,
+                    fresh,
+                    *bft,
+                    BuildParams {
+                        block_time_ms: facts_block_time(&config.block_time),
+                        block_transactions_max: config.block_transactions_max,
+                        author,
+                        future_drift_ms: 0,
+                        fault: hyphae_consensus::Fault::None,
+                    },
+                    config.block_time,
+                    state,
+                )
+                .await?;
+                (None, Some(validator))
+            }
+        };
         info!(%rpc_addr, ?metrics_addr, "node started");
         Ok(Self {
             rpc_addr,
@@ -151,6 +195,7 @@ impl Node {
             shared,
             shutdown,
             producer,
+            validator,
             metrics_server,
             rpc,
         })
@@ -174,7 +219,13 @@ impl Node {
     /// Stops producing (after the block in progress is committed), then stops the servers.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.producer.await;
+        if let Some(producer) = self.producer {
+            let _ = producer.await;
+        }
+        if let Some(validator) = self.validator {
+            // Joining the engine's thread blocks: keep it off the async workers.
+            let _ = tokio::task::spawn_blocking(move || validator.stop()).await;
+        }
         let _ = self.rpc.stop();
         self.rpc.stopped().await;
         if let Some(metrics) = self.metrics_server {
@@ -183,6 +234,55 @@ impl Node {
         }
         info!("node stopped");
     }
+}
+
+fn facts_block_time(block_time: &std::time::Duration) -> u64 {
+    u64::try_from(block_time.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Starts this node's validator: the engine's storage lives under `base_path/consensus`.
+#[allow(clippy::too_many_arguments)]
+async fn start_validator(
+    shared: &Arc<Shared>,
+    base_path: &std::path::Path,
+    fresh: bool,
+    bft: BftConfig,
+    mut build: BuildParams,
+    block_time: std::time::Duration,
+    state: hyphae_ledger::State,
+) -> Result<Validator, NodeError> {
+    let storage_dir = base_path.join("consensus");
+    if fresh && storage_dir.exists() {
+        // A new chain file under an old engine folder: the folder's progress belongs to a chain
+        // that is gone, and keeping it would make the engine wait for blocks it never sees.
+        std::fs::remove_dir_all(&storage_dir).map_err(|source| NodeError::BasePath {
+            path: storage_dir.clone(),
+            source,
+        })?;
+    }
+    let genesis = shared
+        .block(hyphae_primitives::BlockNumber(0))?
+        .ok_or(NodeError::MissingBlock { number: 0 })?
+        .0
+        .header;
+    build.future_drift_ms = bft.future_drift_ms;
+    build.fault = bft.fault;
+    let config = ValidatorConfig {
+        key: bft.key,
+        validators: bft.validators,
+        listen: bft.listen,
+        storage_dir,
+        genesis,
+        build,
+        timeouts: Timeouts::for_block_time(block_time),
+        gossip_capacity: 65_536,
+    };
+    let host: Arc<dyn hyphae_consensus::Host> = Arc::new(bft::NodeHost::new(Arc::clone(shared)));
+    let validator = tokio::task::spawn_blocking(move || Validator::start(config, host, state))
+        .await
+        .map_err(|_| NodeError::Stopped)??;
+    shared.mempool().set_announcer(validator.gossip());
+    Ok(validator)
 }
 
 async fn serve_metrics(

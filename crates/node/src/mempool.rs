@@ -108,6 +108,9 @@ pub struct Mempool {
     /// Transactions replaced since the last block, reported as dropped by [`Mempool::on_block`].
     replaced: Vec<Hash>,
     arrivals: u64,
+    /// Where transactions admitted here (not from peers) go to be gossiped; bounded, and a
+    /// full outbox drops the announcement, never the transaction.
+    announce: Option<tokio::sync::mpsc::Sender<Transaction>>,
 }
 
 impl Mempool {
@@ -119,7 +122,24 @@ impl Mempool {
             by_hash: BTreeMap::new(),
             replaced: Vec::new(),
             arrivals: 0,
+            announce: None,
         }
+    }
+
+    /// Gossips every transaction [`Mempool::insert`] admits from now on to `outbox`.
+    pub fn set_announcer(&mut self, outbox: tokio::sync::mpsc::Sender<Transaction>) {
+        self.announce = Some(outbox);
+    }
+
+    /// Like [`Mempool::insert`], for a transaction a peer gossiped (check its signature with
+    /// [`signature_valid`] first, outside the lock): it is not gossiped again, since every
+    /// validator hears every other directly.
+    pub fn insert_from_peer(
+        &mut self,
+        tx: Transaction,
+        state: &State,
+    ) -> Result<Inserted, MempoolError> {
+        self.admit(tx, state, false)
     }
 
     /// Transactions pending.
@@ -149,6 +169,21 @@ impl Mempool {
     /// have been checked with [`signature_valid`] (it is checked again here only if
     /// `check_signature` is set).
     pub fn insert(
+        &mut self,
+        tx: Transaction,
+        state: &State,
+        check_signature: bool,
+    ) -> Result<Inserted, MempoolError> {
+        let announced = self.announce.as_ref().map(|_| tx.clone());
+        let inserted = self.admit(tx, state, check_signature)?;
+        if let (Some(outbox), Some(tx)) = (&self.announce, announced) {
+            // Full: peers learn of it when it lands in a block this node proposes.
+            let _ = outbox.try_send(tx);
+        }
+        Ok(inserted)
+    }
+
+    fn admit(
         &mut self,
         tx: Transaction,
         state: &State,

@@ -11,7 +11,7 @@ use crate::{
     mempool::tx_hash,
     NodeError,
 };
-use hyphae_ledger::{Event, State, StateStore};
+use hyphae_ledger::{Block, Event, Receipts, State, StateStore};
 use hyphae_primitives::Hash;
 use std::{
     sync::Arc,
@@ -99,51 +99,64 @@ fn produce(
     let candidate_hashes: Vec<Hash> = candidates.iter().map(tx_hash).collect();
     let produced = engine.produce(state, candidates, now_ms());
     let built = &produced.built;
-    shared
-        .store_mut()
-        .commit_block(&built.block, &built.receipts, state)?;
-    let elapsed = started.elapsed();
-
-    let header = built.block.header;
-    let included: Vec<Hash> = built
-        .receipts
-        .transactions
-        .iter()
-        .map(|receipt| Hash(receipt.tx_hash))
-        .collect();
     let rejected: Vec<(Hash, hyphae_primitives::TxError)> = built
         .rejected
         .iter()
         .filter_map(|(index, error)| candidate_hashes.get(*index).map(|hash| (*hash, *error)))
         .collect();
-    let epochs = built
-        .receipts
+    commit_and_publish(
+        shared,
+        &built.block,
+        &built.receipts,
+        state,
+        &rejected,
+        produced.finalized,
+        started,
+    )
+}
+
+/// Commits an executed block to the store, then publishes the new view, prunes the mempool,
+/// updates the metrics and notifies subscribers. `state` is the state after the block.
+pub(crate) fn commit_and_publish(
+    shared: &Shared,
+    block: &Block,
+    receipts: &Receipts,
+    state: &State,
+    rejected: &[(Hash, hyphae_primitives::TxError)],
+    is_final: bool,
+    started: Instant,
+) -> Result<(), NodeError> {
+    shared.store_mut().commit_block(block, receipts, state)?;
+    let elapsed = started.elapsed();
+
+    let header = block.header;
+    let included: Vec<Hash> = receipts
+        .transactions
+        .iter()
+        .map(|receipt| Hash(receipt.tx_hash))
+        .collect();
+    let epochs = receipts
         .hook_events
         .iter()
         .filter(|event| matches!(event, Event::EpochRun { .. }))
         .count();
-    let transactions = built
-        .receipts
+    let transactions = receipts
         .transactions
         .iter()
         .map(|receipt| (Hash(receipt.tx_hash), receipt.error))
         .collect();
-    let events = block_events(&header, &built.receipts);
+    let events = block_events(&header, receipts);
 
     let (dropped, mempool_len, finalized) = {
         let mut mempool = shared.mempool();
         let previous = shared.view();
-        let finalized = if produced.finalized {
-            header
-        } else {
-            previous.finalized
-        };
+        let finalized = if is_final { header } else { previous.finalized };
         shared.set_view(ChainView {
             state: state.clone(),
             best: header,
             finalized,
         });
-        let dropped = mempool.on_block(state, &included, &rejected);
+        let dropped = mempool.on_block(state, &included, rejected);
         (dropped, mempool.len(), finalized)
     };
     shared.metrics.block(
@@ -164,7 +177,7 @@ fn produce(
     }
     let notice = BlockNotice {
         header,
-        finalized: produced.finalized,
+        finalized: is_final,
         transactions,
         dropped,
         events,

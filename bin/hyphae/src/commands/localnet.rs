@@ -143,12 +143,15 @@ impl LocalnetArgs {
                 self.adversarial, self.miners
             )));
         }
-        if self.validators > 1 {
-            return Err(user_error(
-                "--validators above 1 needs the BFT engine, which this build does not include yet",
-            ));
-        }
         let base = BasePath::open(self.base_path.as_deref())?;
+        if self.validators > 1 {
+            return super::localnet_validators::run_until_signal(
+                usize::from(self.validators),
+                &base.path,
+                self.block_time_ms,
+                output,
+            );
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -1,7 +1,9 @@
 pub mod axon;
 pub mod chain;
+pub mod chainspec;
 pub mod explorer;
 pub mod localnet;
+pub mod localnet_validators;
 pub mod metagraph;
 pub mod node;
 pub mod stake;
