@@ -14,6 +14,11 @@
 //! stored, the dividends recompute it. Every other row takes the general path, which gives
 //! the same values for these rows too (a unit test compares the two on random subnets).
 //!
+//! The one-pass loops run on the raw bits of the I32F32 values (`*_bits` here, helpers in
+//! `fixed`) when every operand is known to lie in [0, 1], checked once per epoch: the
+//! library's saturating operations cannot saturate there, so plain integer operations give
+//! the same bits (each loop states the bounds of the sums it takes).
+//!
 //! The first pass over the rows also yields validator trust (row sums of W̃) and the ranks
 //! Σᵢ Aᵢ·W̃ᵢⱼ, since it reads W and C entry by entry anyway.
 //!
@@ -27,12 +32,16 @@
 use crate::contract::{NeuronInput, RowEntry};
 use crate::epoch::clip;
 use crate::fixed::{
-    add, fixed_proportion_to_u16, mul, normalize, sub, u16_proportion, u16_to_fixed, AlphaSigmoid,
-    ColumnDivisors, Fx, ONE, ZERO,
+    add, all_in_unit_range, fixed_proportion_to_u16, mul, mul_unit, normalize, sub, u16_proportion,
+    u16_proportion_bits, u16_to_fixed, unit_bits, unit_bits_to_u16, AlphaSigmoid, ColumnDivisors,
+    Fx, ONE, ZERO,
 };
 use crate::sparse::{PaddedRows, PaddedSlice, SparseMatrix};
 use crate::weights::Weights;
 use rayon::prelude::*;
+
+/// 1 as the bits of a fixed-point number.
+const ONE_BITS: u64 = 1 << 32_u32;
 
 /// One `(column, value)` entry.
 type Entry = (u16, Fx);
@@ -112,6 +121,9 @@ pub(crate) struct BondContext<'a> {
     /// Whether rows may take the one-pass loops (always, except in the tests that compare
     /// them with the general path).
     pub(crate) one_pass_rows: bool,
+    /// Every Aᵢ and Cⱼ lies in [0, 1] (normalized stake, and quantiles of row-normalized
+    /// weights: always, checked once): the one-pass loops may then run on raw bits.
+    pub(crate) unit_range: bool,
 }
 
 /// New bonds in their storage form (rows without the new permit are empty) and normalized
@@ -283,6 +295,72 @@ impl BondContext<'_> {
         })
     }
 
+    /// [`Self::in_step_entries`] on raw bits, for a context with `unit_range`: the uid, W̃ᵢⱼ,
+    /// Wbᵢⱼ and the stored bond. With 0 ≤ Cⱼ, `min(w, max(c, 0))` is `min(w, c)`, which is
+    /// also Wb under β = 1. Every value is in [0, 1]: a share of its row, or a quantile.
+    #[inline(always)]
+    fn for_each_in_step_bits(&self, i: usize, mut f: impl FnMut(u16, u64, u64, u16)) {
+        let row = self.weights.row(i);
+        let norm = row.norm;
+        let bonds: &[RowEntry] = self.neurons.get(i).map_or(&[], |neuron| &neuron.bonds);
+        let (bonds_head, bonds_tail) = bonds
+            .split_at_checked(row.head.len())
+            .unwrap_or((bonds, &[]));
+        let consensus = self.consensus;
+        let clip_to_consensus = matches!(self.penalty, Penalty::One);
+        for (weights, bonds) in [(row.head, bonds_head), (row.tail, bonds_tail)] {
+            for (&(j, raw), &(_, stored)) in weights.iter().zip(bonds) {
+                let w = norm.apply_bits(raw);
+                let c = consensus
+                    .get(usize::from(j))
+                    .map_or(0, |&c| c.to_bits() as u64);
+                let clipped = w.min(c);
+                let wb = if clip_to_consensus { clipped } else { w };
+                f(j, clipped, wb, stored);
+            }
+        }
+    }
+
+    /// [`Self::yuma3_row_in_step`] on raw bits, for a context with `unit_range` and α in
+    /// [0, 1] (`keep` = 1 − α). No operation can reach the type's limits, so the library's
+    /// saturating operations reduce to plain ones:
+    /// * α·Wb + (1−α)·B₀ ≤ α + (1−α) = 1, each product floored;
+    /// * trust Σⱼ W̃ᵢⱼ ≤ Σⱼ Wᵢⱼ ≤ 1 (the normalized weights are floored shares of the row);
+    /// * a rank Σᵢ Aᵢ·W̃ᵢⱼ ≤ Σᵢ Aᵢ ≤ 1, and a column sum of the EMA ≤ the row count < 2¹⁷,
+    ///   far below 2³¹ (the type's integer range).
+    fn yuma3_row_in_step_bits(
+        &self,
+        i: usize,
+        alpha: u64,
+        keep: u64,
+        sums: &mut [Fx],
+        ranks: &mut [Fx],
+    ) -> (Vec<RowEntry>, Fx) {
+        let permit = self.has_new_permit(i);
+        let stake = unit_bits(Self::at_uid(self.active_stake, i)).unwrap_or(0);
+        let len = self.weights.row(i).len();
+        let mut storage = Vec::with_capacity(if permit { len } else { 0 });
+        let mut trust = 0_u64;
+        self.for_each_in_step_bits(i, |j, clipped, wb, stored| {
+            let index = usize::from(j);
+            trust = trust.wrapping_add(clipped);
+            if let Some(rank) = ranks.get_mut(index) {
+                *rank = Fx::from_bits(rank.to_bits().wrapping_add(mul_unit(stake, clipped) as i64));
+            }
+            let value =
+                mul_unit(alpha, wb).wrapping_add(mul_unit(keep, u16_proportion_bits(stored)));
+            if value > 0 {
+                if let Some(total) = sums.get_mut(index) {
+                    *total = Fx::from_bits(total.to_bits().wrapping_add(value as i64));
+                }
+                if permit {
+                    storage.push((j, unit_bits_to_u16(value)));
+                }
+            }
+        });
+        (storage, Fx::from_bits(trust as i64))
+    }
+
     /// Validator trust of row `i` (Σⱼ W̃ᵢⱼ), adding Aᵢ·W̃ᵢⱼ to `ranks`: the general path.
     ///
     /// With w ≥ 0, `clip(w, c)` is `min(w, max(c, 0))` where it keeps the entry and drops it
@@ -332,6 +410,49 @@ impl BondContext<'_> {
             }
         });
         (storage, trust)
+    }
+
+    /// [`Self::liquid_row_in_step`] on raw bits, for a context with `unit_range`: α, 1 − α,
+    /// W̃, Wb and B₀ all lie in [0, 1], so the EMA `min(1, (1−α)·b + α·w)` needs no clamp
+    /// below 0, and the trust, rank and column sums stay within the bounds given at
+    /// `yuma3_row_in_step_bits`.
+    fn liquid_row_in_step_bits(
+        &self,
+        i: usize,
+        sigmoid: AlphaSigmoid,
+        ema: &mut SparseMatrix,
+        sums: &mut [Fx],
+        ranks: &mut [Fx],
+    ) -> (Vec<RowEntry>, Fx) {
+        let len = self.weights.row(i).len();
+        let permit = self.has_new_permit(i);
+        let stake = unit_bits(Self::at_uid(self.active_stake, i)).unwrap_or(0);
+        let mut storage = Vec::with_capacity(if permit { len } else { 0 });
+        let mut trust = 0_u64;
+        ema.reserve(len);
+        let consensus = self.consensus;
+        self.for_each_in_step_bits(i, |j, clipped, w, stored| {
+            let index = usize::from(j);
+            trust = trust.wrapping_add(clipped);
+            if let Some(rank) = ranks.get_mut(index) {
+                *rank = add_bits(*rank, mul_unit(stake, clipped));
+            }
+            let b = u16_proportion_bits(stored);
+            let c = consensus.get(index).map_or(0, |&c| c.to_bits() as u64);
+            let alpha = sigmoid.alpha_bits(c, w, b);
+            let decayed = mul_unit(ONE_BITS.wrapping_sub(alpha), b);
+            let value = decayed.wrapping_add(mul_unit(alpha, w)).min(ONE_BITS);
+            if value > 0 {
+                ema.push(j, Fx::from_bits(value as i64));
+                if let Some(total) = sums.get_mut(index) {
+                    *total = add_bits(*total, value);
+                }
+                if permit {
+                    storage.push((j, unit_bits_to_u16(value)));
+                }
+            }
+        });
+        (storage, Fx::from_bits(trust as i64))
     }
 
     /// Yuma3's fixed-alpha EMA for a row that passed [`Self::same_uids_as_weights`]:
@@ -459,6 +580,11 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
     let n = ctx.n;
     let keep = ONE.saturating_sub(alpha);
     let ranges = row_ranges(ctx);
+    // The raw-bit loops' preconditions, checked once.
+    let unit_alpha = unit_bits(alpha)
+        .zip(unit_bits(keep))
+        .filter(|_| ctx.unit_range);
+    let unit_stake = |stake: Fx| unit_bits(stake).filter(|_| unit_alpha.is_some());
 
     // Column sums of B₀ and of ΔB = Wb∘A; rows whose Wb and B₀ name the same uids in order
     // take one-pass loops.
@@ -476,6 +602,26 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
                 let stake = BondContext::at_uid(ctx.active_stake, i);
                 if ctx.same_uids_as_weights(i) {
                     in_step.push(true);
+                    if let Some(stake) = unit_stake(stake) {
+                        // Raw bits (see `yuma3_row_in_step_bits` for the bounds); a stored
+                        // bond column sums at most 65535 · 2¹⁵ < 2³¹.
+                        let mut row_trust = 0_u64;
+                        ctx.for_each_in_step_bits(i, |j, clipped, wb, stored| {
+                            row_trust = row_trust.wrapping_add(clipped);
+                            let index = usize::from(j);
+                            if let (Some(rank), Some(old), Some(delta)) = (
+                                ranks.get_mut(index),
+                                old_sums.get_mut(index),
+                                delta_sums.get_mut(index),
+                            ) {
+                                *rank = add_bits(*rank, mul_unit(stake, clipped));
+                                *old = add_bits(*old, u64::from(stored) << 32_u32);
+                                *delta = add_bits(*delta, mul_unit(wb, stake));
+                            }
+                        });
+                        trust.push(Fx::from_bits(row_trust as i64));
+                        continue;
+                    }
                     let mut row_trust = ZERO;
                     ctx.in_step_entries(i).for_each(|(j, clipped, wb, stored)| {
                         row_trust = add(row_trust, clipped);
@@ -521,7 +667,16 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
 
     // The EMA of the column-normalized terms, and its column sums.
     // Each row is built in a small reused matrix, then stored in one padded allocation.
-    let mut ema_rows = PaddedRows::new((0..n).map(|i| ema_row_capacity(ctx, i)));
+    // A one-pass row's EMA names exactly its weight row's uids; other rows at most those of
+    // Wb and B₀. Tight room matters: the allocation is zeroed every epoch.
+    let in_step_rows = sums.iter().flat_map(|part| part.in_step.iter().copied());
+    let mut ema_rows = PaddedRows::new((0..n).zip(in_step_rows).map(|(i, in_step)| {
+        if in_step {
+            ctx.weights.row(i).len()
+        } else {
+            ema_row_capacity(ctx, i)
+        }
+    }));
     let ema_sums: Vec<Vec<Fx>> = ema_rows
         .split_mut(&ranges)
         .into_par_iter()
@@ -536,6 +691,31 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
             for (r, i) in rows.clone().enumerate() {
                 let stake = BondContext::at_uid(ctx.active_stake, i);
                 ema.clear();
+                if let (true, Some((alpha, keep)), Some(stake)) = (
+                    in_step.get(r).copied().unwrap_or(false),
+                    unit_alpha,
+                    unit_stake(stake),
+                ) {
+                    // Raw bits: ΔBᵢⱼ and B₀ᵢⱼ are at most their columns' sums, so both
+                    // normalized terms and the EMA lie in [0, 1].
+                    ctx.for_each_in_step_bits(i, |j, _, wb, stored| {
+                        let delta = delta_divisors.divide_unit(j, mul_unit(wb, stake));
+                        let old = divide_by_column(&old_divisors, j, u16_to_fixed(stored));
+                        let value = mul_unit(alpha, delta)
+                            .wrapping_add(mul_unit(keep, old.to_bits() as u64));
+                        if value > 0 {
+                            let value = Fx::from_bits(value as i64);
+                            ema.push(j, value);
+                            if let Some(total) = ema_sums.get_mut(usize::from(j)) {
+                                *total = add_bits(*total, value.to_bits() as u64);
+                            }
+                        }
+                    });
+                    ema.end_row();
+                    let (cols, vals) = ema.row(0);
+                    stored.set_row(r, cols, vals);
+                    continue;
+                }
                 if in_step.get(r).copied().unwrap_or(false) {
                     ctx.in_step_entries(i).for_each(|(j, _, wb, stored)| {
                         let delta = divide_by_column(&delta_divisors, j, mul(wb, stake));
@@ -571,6 +751,7 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
         })
         .collect();
     let ema_divisors = column_divisors(&add_partial_sums(n, ema_sums.iter()));
+    let unit_incentive = unit_alpha.is_some() && all_in_unit_range(&incentive);
 
     // Column-normalize B in place, then D = B·I and each range's column maxima.
     let normalized: Vec<(Vec<Fx>, Vec<Fx>)> = ema_rows
@@ -581,6 +762,26 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
             let dividends = (0..rows.n_rows())
                 .map(|r| {
                     let (cols, vals) = rows.row_mut(r);
+                    if unit_incentive {
+                        // Raw bits: an EMA value is at most its column's sum, so B̂ᵢⱼ ≤ 1,
+                        // and Dᵢ = Σⱼ Iⱼ·B̂ᵢⱼ ≤ Σⱼ Iⱼ ≤ 1.
+                        let mut total = 0_u64;
+                        for (&j, value) in cols.iter().zip(vals.iter_mut()) {
+                            let bits = ema_divisors.divide_unit(j, value.to_bits() as u64) as i64;
+                            *value = Fx::from_bits(bits);
+                            let index = usize::from(j);
+                            if let (Some(&at), Some(max)) =
+                                (incentive.get(index), maxima.get_mut(index))
+                            {
+                                total =
+                                    total.wrapping_add(mul_unit(at.to_bits() as u64, bits as u64));
+                                if max.to_bits() < bits {
+                                    *max = *value;
+                                }
+                            }
+                        }
+                        return Fx::from_bits(total as i64);
+                    }
                     let mut total = ZERO;
                     for (&j, value) in cols.iter().zip(vals.iter_mut()) {
                         *value = divide_by_column(&ema_divisors, j, *value);
@@ -622,10 +823,13 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
                 cols.iter()
                     .zip(vals)
                     .map(|(&j, &b)| {
-                        (
-                            j,
-                            fixed_proportion_to_u16(divide_by_column(&max_divisors, j, b)),
-                        )
+                        // A normalized bond is in [0, 1], so `divide_unit` applies (it is
+                        // `divide` there) and its quotient is non-negative.
+                        let stored = match unit_bits(b) {
+                            Some(bits) => unit_bits_to_u16(max_divisors.divide_unit(j, bits)),
+                            None => fixed_proportion_to_u16(divide_by_column(&max_divisors, j, b)),
+                        };
+                        (j, stored)
                     })
                     .collect()
             })
@@ -637,6 +841,13 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
         validator_trust,
         incentive,
     }
+}
+
+/// `total + value` for a sum whose bound (documented where it is taken) keeps it far from the
+/// type's limits: the library's saturating addition cannot saturate there.
+#[inline(always)]
+fn add_bits(total: Fx, value: u64) -> Fx {
+    Fx::from_bits(total.to_bits().wrapping_add(value as i64))
 }
 
 /// What classic's first pass gathers for one range of rows.
@@ -722,12 +933,17 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
     let use_liquid = ctx.consensus.iter().any(|&c| c != ZERO);
     let liquid = liquid.filter(|_| use_liquid);
     let keep = ONE.saturating_sub(alpha);
+    // The raw-bit loops' preconditions, checked once.
+    let unit_alpha = unit_bits(alpha)
+        .zip(unit_bits(keep))
+        .filter(|_| ctx.unit_range);
 
     let ranges = row_ranges(ctx);
     // Fixed alpha recomputes the EMA of most rows for the dividends and keeps the others in
     // each range's matrix. Liquid alpha keeps every row, built in a small reused matrix and
     // stored in one padded allocation.
-    let mut liquid_rows = liquid.map(|_| PaddedRows::new((0..n).map(|i| ema_row_capacity(ctx, i))));
+    // Liquid alpha's EMA row names only uids of the Wb row (`LiquidState`), at most W's row.
+    let mut liquid_rows = liquid.map(|_| PaddedRows::new((0..n).map(|i| ctx.weights.row(i).len())));
     let slices: Vec<Option<PaddedSlice<'_>>> = match liquid_rows.as_mut() {
         Some(rows) => rows.split_mut(&ranges).into_iter().map(Some).collect(),
         None => ranges.iter().map(|_| None).collect(),
@@ -755,9 +971,20 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
                 if in_step {
                     let (storage, row_trust) = match liquid {
                         Some(sigmoid) => {
-                            ctx.liquid_row_in_step(i, sigmoid, &mut ema, &mut sums, &mut ranks)
+                            if ctx.unit_range {
+                                ctx.liquid_row_in_step_bits(
+                                    i, sigmoid, &mut ema, &mut sums, &mut ranks,
+                                )
+                            } else {
+                                ctx.liquid_row_in_step(i, sigmoid, &mut ema, &mut sums, &mut ranks)
+                            }
                         }
-                        None => ctx.yuma3_row_in_step(i, alpha, keep, &mut sums, &mut ranks),
+                        None => match unit_alpha {
+                            Some((alpha, keep)) => {
+                                ctx.yuma3_row_in_step_bits(i, alpha, keep, &mut sums, &mut ranks)
+                            }
+                            None => ctx.yuma3_row_in_step(i, alpha, keep, &mut sums, &mut ranks),
+                        },
                     };
                     bonds.push(storage);
                     trust.push(row_trust);
@@ -824,8 +1051,11 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
         liquid_rows.as_ref(),
         &sums,
         &incentive,
-        alpha,
-        keep,
+        FixedRates {
+            alpha,
+            keep,
+            bits: unit_alpha,
+        },
     );
     let bonds = parts.into_iter().flat_map(|part| part.bonds).collect();
     BondResult {
@@ -836,6 +1066,15 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
     }
 }
 
+/// Fixed alpha's α and 1 − α, and their bits where both lie in [0, 1] and the context allows
+/// the raw-bit loops.
+#[derive(Debug, Clone, Copy)]
+struct FixedRates {
+    alpha: Fx,
+    keep: Fx,
+    bits: Option<(u64, u64)>,
+}
+
 /// Yuma3 dividends: Dᵢ = Aᵢ·Σⱼ B̂ᵢⱼ·Iⱼ, normalized, with B̂ the column-normalized bonds.
 #[inline(never)]
 fn yuma3_dividends(
@@ -844,14 +1083,39 @@ fn yuma3_dividends(
     liquid_rows: Option<&PaddedRows>,
     sums: &[Fx],
     incentive: &[Fx],
-    alpha: Fx,
-    keep: Fx,
+    rates: FixedRates,
 ) -> Vec<Fx> {
+    let FixedRates {
+        alpha,
+        keep,
+        bits: unit_alpha,
+    } = rates;
     // Dividends read B̂, the column-normalized bonds, without materializing it.
     let divisors = column_divisors(sums);
     let term = |acc: Fx, (j, b): (u16, Fx)| {
         let normalized = divide_by_column(&divisors, j, b);
         add(acc, mul(normalized, BondContext::at(incentive, j)))
+    };
+    // On raw bits where the bounds hold (see `yuma3_row_in_step_bits`): an EMA value is at
+    // most its column's sum, so B̂ᵢⱼ ≤ 1, and Σⱼ B̂ᵢⱼ·Iⱼ ≤ Σⱼ Iⱼ ≤ 1.
+    let unit_alpha = unit_alpha.filter(|_| all_in_unit_range(incentive));
+    let recomputed_total = |i: usize| match unit_alpha {
+        Some((alpha, keep)) => {
+            let mut total = 0_u64;
+            ctx.for_each_in_step_bits(i, |j, _, wb, stored| {
+                let value =
+                    mul_unit(alpha, wb).wrapping_add(mul_unit(keep, u16_proportion_bits(stored)));
+                if value > 0 {
+                    let normalized = divisors.divide_unit(j, value);
+                    let at = incentive
+                        .get(usize::from(j))
+                        .map_or(0, |&x| x.to_bits() as u64);
+                    total = total.wrapping_add(mul_unit(normalized, at));
+                }
+            });
+            Fx::from_bits(total as i64)
+        }
+        None => ctx.fixed_ema_in_step(i, alpha, keep).fold(ZERO, term),
     };
     // Ranges are independent; `collect` keeps them, and the rows in them, in order.
     let per_part: Vec<Vec<Fx>> = parts
@@ -862,7 +1126,7 @@ fn yuma3_dividends(
                 .enumerate()
                 .map(|(r, i)| {
                     let total = if part.recomputed.get(r).copied().unwrap_or(false) {
-                        ctx.fixed_ema_in_step(i, alpha, keep).fold(ZERO, term)
+                        recomputed_total(i)
                     } else {
                         let (cols, vals) = match liquid_rows {
                             Some(rows) => rows.row(i),

@@ -7,8 +7,8 @@ use crate::consensus::consensus;
 use crate::contract::{EpochInput, EpochOutput, NeuronInput, NeuronOutput, RowEntry};
 use crate::error::{Matrix, YumaError, MAX_BONDS_MOVING_AVERAGE, MAX_NEURONS};
 use crate::fixed::{
-    add, ema_alpha, fixed_proportion_to_u16, normalize, normalize_using_sum, share_of, sum,
-    tao_weight, total_stake, u16_param, AlphaSigmoid, Fx, ONE, ZERO,
+    add, all_in_unit_range, ema_alpha, fixed_proportion_to_u16, normalize, normalize_using_sum,
+    share_of, sum, tao_weight, total_stake, u16_param, AlphaSigmoid, Fx, ONE, ZERO,
 };
 use crate::weights::Weights;
 use rayon::prelude::*;
@@ -83,6 +83,10 @@ fn epoch_using(input: &EpochInput, one_pass_rows: bool) -> Result<EpochOutput, Y
         bonds_unmasked: registered_at.iter().all(|&registered| since > registered),
         consensus_positive: consensus.iter().all(|&c| c > ZERO),
         one_pass_rows,
+        // The general path (in the tests that compare) keeps the library's operations.
+        unit_range: one_pass_rows
+            && all_in_unit_range(&active_stake)
+            && all_in_unit_range(&consensus),
     };
     let alpha = ema_alpha(params.bonds_moving_average);
     // Validator trust and incentive come out of the bond passes' first walk over W.

@@ -35,6 +35,46 @@ pub(crate) fn mul(a: Fx, b: Fx) -> Fx {
     Fx::from_bits(i64::try_from(product).unwrap_or(if product < 0 { i64::MIN } else { i64::MAX }))
 }
 
+/// The bits of a value known to lie in [0, 1] (so the cast keeps them), or `None` outside.
+#[inline]
+pub(crate) fn unit_bits(x: Fx) -> Option<u64> {
+    u64::try_from(x.to_bits())
+        .ok()
+        .filter(|&bits| bits <= ONE_BITS)
+}
+
+/// Whether every value lies in [0, 1]: the precondition of the unit-range loops, checked
+/// once per vector instead of once per entry.
+pub(crate) fn all_in_unit_range(values: &[Fx]) -> bool {
+    values.iter().fold(true, |ok, &x| {
+        ok & (0..=ONE_BITS as i64).contains(&x.to_bits())
+    })
+}
+
+/// [`mul`] on the bits of two values in [0, 1]: the product is in [0, 1] too, so the
+/// library's floor needs no clamp, and the 128-bit product of two numbers ≤ 2³² is one
+/// multiplication. Gives `mul`'s bits for such operands (property-tested).
+#[inline(always)]
+pub(crate) fn mul_unit(a: u64, b: u64) -> u64 {
+    (u128::from(a).wrapping_mul(u128::from(b)) >> 32_u32) as u64
+}
+
+/// [`u16_proportion`] as bits (always in [0, 1]).
+#[inline(always)]
+pub(crate) fn u16_proportion_bits(x: u16) -> u64 {
+    (u64::from(x) << 32_u32).wrapping_div(65_535)
+}
+
+/// [`fixed_proportion_to_u16`] for the bits of a value known to be non-negative.
+#[inline(always)]
+pub(crate) fn unit_bits_to_u16(bits: u64) -> u16 {
+    if bits < ONE_BITS {
+        (bits.wrapping_mul(65_535) >> 32_u32) as u16
+    } else {
+        u16::MAX
+    }
+}
+
 /// `a + b`, clamped to the type's range: the library's `saturating_add` on the bits (the
 /// library computes it with masks, several times the instructions of the native one).
 #[inline]
@@ -119,11 +159,8 @@ impl Reciprocal {
     #[inline]
     fn quotient(self, x: u64) -> u64 {
         let low = u128::from(x).wrapping_mul(u128::from(self.m_low));
-        let high = if self.m_high {
-            u128::from(x) << 64_u32
-        } else {
-            0
-        };
+        // Without a branch: x·2⁶⁴ where m has its 65th bit, else 0.
+        let high = u128::from(x & u64::from(self.m_high).wrapping_neg()) << 64_u32;
         (low.wrapping_add(high) >> self.shift) as u64
     }
 }
@@ -224,6 +261,8 @@ struct ColumnDivisor {
     whole: u64,
     /// The reciprocal of `whole` when it is not 0, else of the total's bits.
     reciprocal: Reciprocal,
+    /// The reciprocal of the total's bits when the total is positive (for `divide_unit`).
+    unit: Option<Reciprocal>,
 }
 
 impl ColumnDivisors {
@@ -242,6 +281,7 @@ impl ColumnDivisors {
                     total: bits,
                     whole,
                     reciprocal: Reciprocal::new(if whole != 0 { whole } else { positive }),
+                    unit: (positive != 0).then(|| Reciprocal::new(positive)),
                 }
             })
             .collect();
@@ -274,6 +314,31 @@ impl ColumnDivisors {
             }
         }
         divide_rarely(value, column.total)
+    }
+}
+
+impl ColumnDivisors {
+    /// [`Self::divide`] for the bits of a value in [0, 1], as bits: below 1 over a positive
+    /// total it is `floor(a·2³² / total)`, one multiplication by the total's reciprocal
+    /// (whole totals included: `floor(a·2³² / (w·2³²)) = floor(a / w)`); anything else
+    /// takes `divide`. Property-tested against `divide`.
+    #[inline(always)]
+    pub(crate) fn divide_unit(&self, j: u16, a: u64) -> u64 {
+        if let Some(unit) = self
+            .columns
+            .get(usize::from(j))
+            .and_then(|column| column.unit)
+            .filter(|_| a < ONE_BITS)
+        {
+            // As `divide`: a quotient beyond the type's range is 0 (never for a ≤ total).
+            let quotient = unit.quotient(a);
+            return if i64::try_from(quotient).is_ok() {
+                quotient
+            } else {
+                0
+            };
+        }
+        self.divide(j, Fx::from_bits(a as i64)).to_bits() as u64
     }
 }
 
@@ -336,9 +401,15 @@ impl RowNorm {
     /// `safe_div(I32F32(w), I32F32(sum))` for a weight `w ≤ sum` of the row.
     #[inline]
     pub(crate) fn apply(self, w: u16) -> Fx {
+        Fx::from_bits(self.apply_bits(w) as i64)
+    }
+
+    /// [`Self::apply`] as bits: in [0, 2³²] for a weight of the row (a share of its sum).
+    #[inline(always)]
+    pub(crate) fn apply_bits(self, w: u16) -> u64 {
         let numerator = u64::from(w) << 33_u32;
         let high = (u128::from(numerator).wrapping_mul(u128::from(self.magic)) >> 64_u32) as u64;
-        Fx::from_bits(high.checked_shr(self.post_shift).unwrap_or(0) as i64)
+        high.checked_shr(self.post_shift).unwrap_or(0)
     }
 }
 
@@ -471,6 +542,25 @@ impl AlphaSigmoid {
         } else {
             self.alpha_of_diff(diff)
         }
+    }
+
+    /// [`Self::alpha_cached`] on bits, for a consensus, weight and bond in [0, 1]: the
+    /// difference `clamp(w − c, 0, 1)` is then `w − c` floored at 0, and `clamp(b − w, 0, 1)`
+    /// is `b − w`. Returns the bits of α, in [0, 1] (it is clamped to [low, high], both
+    /// proportions of 65535).
+    #[inline]
+    pub(crate) fn alpha_bits(&self, consensus: u64, weight: u64, bond: u64) -> u64 {
+        let diff = if weight >= bond {
+            weight.saturating_sub(consensus)
+        } else {
+            bond.wrapping_sub(weight)
+        };
+        let alpha = if diff == 0 {
+            self.at_zero
+        } else {
+            self.alpha_of_diff(Fx::from_bits(diff as i64))
+        };
+        unit_bits(alpha).unwrap_or(0)
     }
 
     fn diff(consensus: Fx, weight: Fx, bond: Fx) -> Fx {
@@ -709,6 +799,88 @@ mod tests {
             let w = (next() % (1 << 31)).max(1) as i64;
             let (a, d) = (Fx::from_bits(x << 32), Fx::from_bits(w << 32));
             assert_eq!(Divisor::new(d).divide(a), safe_div(a, d), "{x} / {w}");
+        }
+    }
+
+    /// The operations of the unit-range loops (`bonds`), against the library.
+    mod unit_range {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Bits of a value in [0, 1], with the ends and values just below 1 often.
+        fn unit_value() -> impl Strategy<Value = u64> {
+            prop_oneof![
+                Just(0_u64),
+                Just(ONE_BITS),
+                Just(ONE_BITS - 1),
+                (0_u32..64).prop_flat_map(|shift| (0..=ONE_BITS).prop_map(move |x| x >> shift)),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+            /// The unit-range loops' operations give the library's bits on operands in [0, 1].
+            #[test]
+            fn unit_range_operations_match_the_library(
+                a in unit_value(),
+                b in unit_value(),
+                stored in any::<u16>(),
+            ) {
+                let (x, y) = (Fx::from_bits(a as i64), Fx::from_bits(b as i64));
+                prop_assert_eq!(mul_unit(a, b) as i64, x.saturating_mul(y).to_bits());
+                prop_assert_eq!(unit_bits(x), Some(a));
+                prop_assert_eq!(
+                    unit_bits_to_u16(a),
+                    x.saturating_mul(Fx::from_num(65_535)).saturating_to_num::<u16>()
+                );
+                prop_assert_eq!(
+                    u16_proportion_bits(stored) as i64,
+                    Fx::from_num(stored)
+                        .checked_div(Fx::from_num(65_535))
+                        .unwrap_or(ZERO)
+                        .to_bits()
+                );
+            }
+
+            /// Liquid alpha's α on bits is the library-path α for inputs in [0, 1].
+        #[test]
+        fn alpha_bits_match_alpha(c in unit_value(), w in unit_value(), b in unit_value(), steepness in any::<i16>()) {
+            let sigmoid = AlphaSigmoid::new(45_875, 58_982, steepness);
+            let (cf, wf, bf) = (Fx::from_bits(c as i64), Fx::from_bits(w as i64), Fx::from_bits(b as i64));
+            prop_assert_eq!(Some(sigmoid.alpha_bits(c, w, b)), unit_bits(sigmoid.alpha(cf, wf, bf)));
+        }
+
+        /// `divide_unit` is `divide` (the library's `safe_div`) on values in [0, 1], over
+            /// fractional, whole, tiny, zero and negative totals.
+            #[test]
+            fn unit_column_division_matches_the_library(
+                value in unit_value(),
+                total in prop_oneof![
+                    any::<i64>(),
+                    (1_i64..1 << 31).prop_map(|w| w << 32),
+                    1_i64..1 << 33,
+                    Just(0_i64),
+                ],
+            ) {
+                let total = Fx::from_bits(total);
+                let divisors = ColumnDivisors::new(&[total]);
+                let value_fx = Fx::from_bits(value as i64);
+                let want = if total == ZERO { value_fx } else { safe_div(value_fx, total) };
+                prop_assert_eq!(divisors.divide_unit(0, value) as i64, want.to_bits());
+            }
+
+            /// `RowNorm::apply_bits` is `safe_div(w, Σw)` for every weight of a row, and at most 1.
+            #[test]
+            fn row_norm_bits_match_the_library(sum in 0_u64..1 << 31, w in any::<u16>()) {
+                let w = u64::from(w).min(sum);
+                let norm = RowNorm::new(sum);
+                let bits = norm.apply_bits(w as u16);
+                let want = safe_div(Fx::from_num(w), Fx::from_num(sum));
+                let want = if sum == 0 { Fx::from_num(w) } else { want };
+                prop_assert_eq!(bits as i64, want.to_bits());
+                prop_assert!(bits <= ONE_BITS);
+            }
         }
     }
 
