@@ -156,6 +156,8 @@ fn ready_line_then_clean_stop() {
     let dir = tempfile::tempdir().unwrap();
     let mut net = Localnet::start(dir.path());
     assert_eq!(net.ready["event"], "ready");
+    let explorer = net.ready["explorer"].as_str().unwrap();
+    assert!(explorer.starts_with("http://127.0.0.1:"), "{explorer}");
     let nodes = net.ready["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 1);
     assert!(nodes[0]["rpc"]
@@ -225,4 +227,80 @@ fn unwritable_base_path_is_a_user_error() {
     ]);
     assert_user_error(&output, "cannot use base path");
     assert_eq!(std::fs::read(&file).unwrap(), b"not a folder");
+}
+
+/// The demo end to end through the binary, in a small configuration: it must exit by itself
+/// after its epochs, print one line per epoch and a `done` line, and write a report whose
+/// figures meet the targets that hold on every run (adversaries paid nothing after warm-up,
+/// no honest miner left out, updates 100x smaller).
+#[test]
+fn small_demo_runs_to_the_end_and_writes_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("out.json");
+    let output = Command::new(bin())
+        .args([
+            "localnet",
+            "--rpc-port",
+            "0",
+            "--explorer-port",
+            "0",
+            "--block-time-ms",
+            "100",
+            "--miners",
+            "4",
+            "--adversarial",
+            "1",
+            "--subnet-validators",
+            "2",
+            "--epochs",
+            "3",
+            "--seed",
+            "7",
+            "--output",
+            "json",
+        ])
+        .arg("--base-path")
+        .arg(dir.path().join("net"))
+        .arg("--report")
+        .arg(&report)
+        .env("HYPHAE_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines[0]["event"], "ready");
+    let epochs = lines.iter().filter(|line| line["event"] == "epoch").count();
+    assert_eq!(epochs, 3, "{stdout}");
+    let done = lines.last().unwrap();
+    assert_eq!(done["event"], "done");
+    let written: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(written["seed"], 7);
+    assert_eq!(written["epochs"].as_array().unwrap().len(), 3);
+    assert_eq!(written["neurons"].as_array().unwrap().len(), 6);
+    let targets = &written["targets"];
+    assert!(
+        targets["adversary_emission_share_max"].as_f64().unwrap() < 0.01,
+        "{targets}"
+    );
+    assert_eq!(targets["honest_false_positives"], 0, "{targets}");
+    assert!(
+        targets["compression_ratio"].as_f64().unwrap() >= 100.0,
+        "{targets}"
+    );
+    // After warm-up the adversary (uid 5, a poisoner) holds under 1 % of incentive on chain.
+    let adversary = &written["neurons"][5];
+    assert_eq!(adversary["role"], "poisoner");
+    assert!(
+        adversary["incentive"].as_u64().unwrap() < 655,
+        "{adversary}"
+    );
 }

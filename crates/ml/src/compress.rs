@@ -8,7 +8,11 @@
 //!
 //! 1. forms the accumulator `a = Δ + r`;
 //! 2. in each chunk keeps the `min(k, chunk)` entries of largest `|a|` (ties go to the
-//!    lower index, so the choice is deterministic), listed in ascending index order;
+//!    lower index, so the choice is deterministic), listed in ascending index order,
+//!    and leaves out any that are exactly zero;
+//!    with a byte budget ([`Compressor::with_byte_budget`]), it then drops the smallest
+//!    kept entries over all chunks (ties: the higher position goes first) until the
+//!    encoded update fits — the largest prefix of that order that fits is kept;
 //! 3. quantises them to `i8` in −127..=127 with one scale per chunk,
 //!    `scale = max|kept| / 127`, `q = round(a / scale)`, so each kept value is off by at
 //!    most `scale / 2`;
@@ -43,6 +47,9 @@ pub enum CompressError {
     /// The delta, or delta + residual, holds NaN or infinity.
     #[error(transparent)]
     NotFinite(#[from] ParamsError),
+    /// The byte budget cannot hold even an update with no entries.
+    #[error("a byte budget of {bytes_max} is below the {bytes_min} bytes of an empty update")]
+    Budget { bytes_max: usize, bytes_min: usize },
 }
 
 /// Chunk length and entries kept per chunk.
@@ -92,13 +99,15 @@ impl CompressionConfig {
     }
 }
 
-/// A compressed update: per chunk one scale, then the kept entries of all chunks as
-/// (in-chunk index, quantised value) pairs in chunk order.
+/// A compressed update: per chunk one scale and the number of entries it keeps (at most
+/// `k_per_chunk`), then the kept entries of all chunks as (in-chunk index, quantised
+/// value) pairs in chunk order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompressedUpdate {
     pub(crate) n_params: usize,
     pub(crate) config: CompressionConfig,
     pub(crate) scales: Vec<f32>,
+    pub(crate) counts: Vec<usize>,
     pub(crate) indices: Vec<u16>,
     pub(crate) quantized: Vec<i8>,
 }
@@ -138,12 +147,24 @@ impl CompressedUpdate {
         shared as f64 / self.indices.len() as f64
     }
 
+    /// Entries kept in each chunk.
+    #[must_use]
+    pub fn counts(&self) -> &[usize] {
+        &self.counts
+    }
+
+    /// Entries kept over all chunks.
+    #[must_use]
+    pub fn n_entries(&self) -> usize {
+        self.indices.len()
+    }
+
     /// Absolute positions of the kept entries, in order.
     fn kept_positions(&self) -> impl Iterator<Item = usize> + '_ {
         let mut entry = 0;
         (0..self.scales.len()).flat_map(move |chunk_idx| {
             let start = chunk_idx * self.config.chunk_len;
-            let n_kept = self.config.n_kept(self.n_params, start);
+            let n_kept = self.counts[chunk_idx];
             let positions: Vec<usize> = self.indices[entry..entry + n_kept]
                 .iter()
                 .map(|i| start + usize::from(*i))
@@ -158,9 +179,9 @@ impl CompressedUpdate {
     pub fn to_dense(&self) -> Vec<f32> {
         let mut dense = vec![0.0f32; self.n_params];
         let mut entry = 0;
-        for (chunk_idx, scale) in self.scales.iter().enumerate() {
+        for (chunk_idx, (scale, count)) in self.scales.iter().zip(&self.counts).enumerate() {
             let start = chunk_idx * self.config.chunk_len;
-            for _ in 0..self.config.n_kept(self.n_params, start) {
+            for _ in 0..*count {
                 dense[start + usize::from(self.indices[entry])] =
                     dequantize(self.quantized[entry], *scale);
                 entry += 1;
@@ -175,6 +196,7 @@ impl CompressedUpdate {
 pub struct Compressor {
     config: CompressionConfig,
     residual: Vec<f32>,
+    bytes_max: Option<usize>,
 }
 
 impl Compressor {
@@ -187,7 +209,27 @@ impl Compressor {
         Ok(Self {
             config,
             residual: vec![0.0; n_params],
+            bytes_max: None,
         })
+    }
+
+    /// As [`Compressor::new`], but every encoded update is at most `bytes_max` bytes: the
+    /// smallest kept entries are dropped (and stay in the residual) until it fits.
+    pub fn with_byte_budget(
+        config: CompressionConfig,
+        n_params: usize,
+        bytes_max: usize,
+    ) -> Result<Self, CompressError> {
+        let mut compressor = Self::new(config, n_params)?;
+        let bytes_min = crate::codec::encoded_len_empty(n_params, config);
+        if bytes_max < bytes_min {
+            return Err(CompressError::Budget {
+                bytes_max,
+                bytes_min,
+            });
+        }
+        compressor.bytes_max = Some(bytes_max);
+        Ok(compressor)
     }
 
     /// What has not been sent yet.
@@ -212,33 +254,93 @@ impl Compressor {
             .map(|(d, r)| d + r)
             .collect();
         check_finite("compress: delta + residual", &accumulated)?;
-        let update = compress_once(self.config, &accumulated);
+        let update = compress_once(self.config, &accumulated, self.bytes_max);
         let sent = update.to_dense();
         self.residual = accumulated.iter().zip(&sent).map(|(a, s)| a - s).collect();
         Ok(update)
     }
 }
 
-/// Top-k plus quantisation of one (finite) vector, without error feedback.
-fn compress_once(config: CompressionConfig, values: &[f32]) -> CompressedUpdate {
-    let n_chunks = config.n_chunks(values.len());
+/// Top-k plus quantisation of one (finite) vector, without error feedback, trimmed to
+/// `bytes_max` encoded bytes when given.
+fn compress_once(
+    config: CompressionConfig,
+    values: &[f32],
+    bytes_max: Option<usize>,
+) -> CompressedUpdate {
+    let mut kept: Vec<Vec<usize>> = values
+        .chunks(config.chunk_len)
+        .map(|chunk| {
+            let mut kept = top_k_indices(chunk, config.k_per_chunk);
+            // A zero carries nothing, and keeping it would cost bytes.
+            kept.retain(|&i| chunk[i] != 0.0);
+            kept
+        })
+        .collect();
+    if let Some(bytes_max) = bytes_max {
+        kept = fit_budget(config, values, kept, bytes_max);
+    }
+    let n_chunks = kept.len();
+    let n_entries = kept.iter().map(Vec::len).sum();
     let mut update = CompressedUpdate {
         n_params: values.len(),
         config,
         scales: Vec::with_capacity(n_chunks),
-        indices: Vec::with_capacity(n_chunks * config.k_per_chunk),
-        quantized: Vec::with_capacity(n_chunks * config.k_per_chunk),
+        counts: Vec::with_capacity(n_chunks),
+        indices: Vec::with_capacity(n_entries),
+        quantized: Vec::with_capacity(n_entries),
     };
-    for chunk in values.chunks(config.chunk_len) {
-        let kept = top_k_indices(chunk, config.k_per_chunk);
+    for (chunk, kept) in values.chunks(config.chunk_len).zip(kept) {
         let kept_values: Vec<f32> = kept.iter().map(|&i| chunk[i]).collect();
         let (scale, quantized) = quantize(&kept_values);
         update.scales.push(scale);
+        update.counts.push(kept.len());
         // `kept` indices are below chunk_len <= 65536, so they fit in u16.
         update.indices.extend(kept.iter().map(|&i| i as u16));
         update.quantized.extend(quantized);
     }
     update
+}
+
+/// The largest prefix of the kept entries, ordered by decreasing `|value|` (ties: the lower
+/// position first), whose encoding fits in `bytes_max`; per chunk in ascending order.
+/// The encoded size only grows with each added entry, so a binary search finds it.
+fn fit_budget(
+    config: CompressionConfig,
+    values: &[f32],
+    kept: Vec<Vec<usize>>,
+    bytes_max: usize,
+) -> Vec<Vec<usize>> {
+    let n_params = values.len();
+    if crate::codec::encoded_len_of(n_params, config, &kept) <= bytes_max {
+        return kept;
+    }
+    let mut ranked: Vec<usize> = kept
+        .iter()
+        .enumerate()
+        .flat_map(|(chunk_idx, idx)| idx.iter().map(move |i| chunk_idx * config.chunk_len + i))
+        .collect();
+    ranked.sort_by(|a, b| values[*b].abs().total_cmp(&values[*a].abs()).then(a.cmp(b)));
+    let prefix = |n: usize| -> Vec<Vec<usize>> {
+        let mut chosen = vec![Vec::new(); kept.len()];
+        for &position in &ranked[..n] {
+            chosen[position / config.chunk_len].push(position % config.chunk_len);
+        }
+        chosen.iter_mut().for_each(|c| c.sort_unstable());
+        chosen
+    };
+    // Invariant: prefix(low) fits (the empty one does: the budget was checked against it),
+    // prefix(high) does not.
+    let (mut low, mut high) = (0, ranked.len());
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if crate::codec::encoded_len_of(n_params, config, &prefix(middle)) <= bytes_max {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    prefix(low)
 }
 
 /// Indices of the `k` largest `|value|`s (ties to the lower index), in ascending order.

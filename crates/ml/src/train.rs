@@ -184,6 +184,14 @@ pub fn loss_improvement(
     Ok(evaluate(base, data)?.loss - evaluate(&candidate, data)?.loss)
 }
 
+/// Mean loss on `data` of a model shaped like `base` holding the flat parameters `values`.
+pub fn loss_at(base: &Mlp, values: &[f32], data: &Dataset) -> Result<f32, ModelError> {
+    let layout = base.spec().layout();
+    let params = crate::params::Params::from_flat(layout, values.to_vec())?;
+    let candidate = Mlp::from_params(base.spec().clone(), &params, base.device())?;
+    Ok(evaluate(&candidate, data)?.loss)
+}
+
 /// Copies the given rows into `[rows, features]` f32 and `[rows]` u32 tensors.
 pub fn batch_tensors(
     data: &Dataset,

@@ -2,13 +2,15 @@
 //!
 //! `cargo run --release -p hyphae-training --example demo -- --seed 1 --report out.json
 //! [--epochs 10] [--miners honest,...,copier] [--networked] [--steps H] [--lr L] [--sgd]
-//! [--outer-lr E] [--chunk C] [--k K] [--alpha A] [--eval-step S] [--ema B] [--direction D]`
+//! [--adam] [--outer-lr E] [--chunk C] [--k K] [--compression R] [--alpha A] [--eval-step S]
+//! [--ema B] [--direction D] [--score alone|marginal] [--validator-fraction F]
+//! [--fashion-mnist DIR]`
 
 // Reporting arithmetic on floats; same reason as the library root.
 #![allow(clippy::float_arithmetic)]
 
 use anyhow::{bail, Context};
-use hyphae_training::config::{Optimizer, SimulationConfig};
+use hyphae_training::config::{Optimizer, ScoreMethod, SimulationConfig, TaskSpec};
 use hyphae_training::role::Role;
 
 fn main() -> anyhow::Result<()> {
@@ -28,9 +30,28 @@ fn main() -> anyhow::Result<()> {
                     .collect::<Result<_, _>>()?;
             }
             "--networked" => config.networked = true,
+            "--fashion-mnist" => {
+                config.task = TaskSpec::FashionMnist {
+                    dir: value()?.into(),
+                };
+            }
             "--steps" => config.local.inner_steps = value()?.parse().context("--steps")?,
             "--lr" => config.local.learning_rate = value()?.parse().context("--lr")?,
             "--sgd" => config.local.optimizer = Optimizer::Sgd,
+            "--adam" => config.local.optimizer = Optimizer::Adam,
+            "--compression" => {
+                config.compression_ratio_min = value()?.parse().context("--compression")?;
+            }
+            "--score" => {
+                config.scoring.method = match value()?.as_str() {
+                    "alone" => ScoreMethod::Alone,
+                    "marginal" => ScoreMethod::Marginal,
+                    other => bail!("--score is alone or marginal, not {other}"),
+                };
+            }
+            "--validator-fraction" => {
+                config.validator_fraction = value()?.parse().context("--validator-fraction")?;
+            }
             "--outer-lr" => config.outer_learning_rate = value()?.parse().context("--outer-lr")?,
             "--chunk" => config.chunk_len = value()?.parse().context("--chunk")?,
             "--k" => config.k_per_chunk = value()?.parse().context("--k")?,

@@ -3,9 +3,8 @@
 //!
 //! The subnet never touches chain internals. It commits update and model hashes, reads
 //! commitments back, sets weights, runs (or, on a live network, awaits) the epoch and reads
-//! each neuron's incentive. When the node's RPC lands, an RPC-backed implementation of the
-//! same trait replaces [`InProcessChain`] and the miner, validator and aggregation code is
-//! unchanged.
+//! each neuron's incentive. [`crate::chain_rpc::RpcChain`] implements the same trait on a
+//! running node, and the miner, validator and aggregation code is unchanged.
 //!
 //! The in-process chain keeps the state the epoch reads (stake, weights, bonds, permits)
 //! and carries bonds and permits from one epoch to the next exactly as
@@ -36,6 +35,22 @@ pub enum ChainError {
     /// The epoch computation refused its input.
     #[error("epoch failed: {0}")]
     Epoch(#[from] hyphae_yuma::YumaError),
+    /// A live chain's RPC call failed (connection, transport or a JSON-RPC error).
+    #[error("chain RPC: {reason}")]
+    Rpc { reason: String },
+    /// A live chain refused a transaction: the ledger's `TxError` code and name.
+    #[error("{call} refused by the chain: {name} (code {code})")]
+    Refused {
+        call: &'static str,
+        code: u16,
+        name: String,
+    },
+    /// A live chain did not reach a condition in time.
+    #[error("timed out waiting for {what}")]
+    Timeout { what: &'static str },
+    /// The run was asked to stop.
+    #[error("stopped")]
+    Stopped,
 }
 
 /// One update commitment, as the chain records it.
@@ -65,8 +80,9 @@ pub trait Chain {
         hash: UpdateHash,
     ) -> Result<Commitment, ChainError>;
 
-    /// All update commitments for `round`, in commit order.
-    fn update_commitments(&self, round: u64) -> Vec<Commitment>;
+    /// All update commitments for `round`, in commit order. A live chain first waits for the
+    /// round's commits to be final, so it needs `&mut self` and may fail.
+    fn update_commitments(&mut self, round: u64) -> Result<Vec<Commitment>, ChainError>;
 
     /// Records a validator's weight row (max-upscaled u16s).
     fn set_weights(&mut self, uid: u16, weights: Vec<RowEntry>) -> Result<(), ChainError>;
@@ -211,8 +227,8 @@ impl Chain for InProcessChain {
         Ok(commitment)
     }
 
-    fn update_commitments(&self, round: u64) -> Vec<Commitment> {
-        self.commitments.get(&round).cloned().unwrap_or_default()
+    fn update_commitments(&mut self, round: u64) -> Result<Vec<Commitment>, ChainError> {
+        Ok(self.commitments.get(&round).cloned().unwrap_or_default())
     }
 
     fn set_weights(&mut self, uid: u16, weights: Vec<RowEntry>) -> Result<(), ChainError> {
@@ -278,7 +294,7 @@ mod tests {
             chain.commit_update(1, 1, hash),
             Err(ChainError::RoundClosed { round: 1, open: 2 })
         );
-        let order: Vec<u16> = chain.update_commitments(1).iter().map(|c| c.uid).collect();
+        let order: Vec<u16> = chain.update_commitments(1)?.iter().map(|c| c.uid).collect();
         assert_eq!(order, vec![2, 1]);
         assert!(chain.set_weights(0, vec![(9, 1)]).is_err());
         Ok(())

@@ -49,8 +49,10 @@
 
 pub mod adversary;
 pub mod chain;
+pub mod chain_rpc;
 pub mod config;
 mod error;
+pub mod live;
 pub mod miner;
 pub mod network;
 pub mod report;

@@ -66,13 +66,15 @@ pub struct Miner {
 }
 
 impl Miner {
-    /// A miner with a zero residual. A poisoner's shard is label-flipped here, once.
+    /// A miner with a zero residual, whose encoded updates are at most `bytes_max` bytes
+    /// when given. A poisoner's shard is label-flipped here, once.
     pub fn new(
         uid: u16,
         role: Role,
         shard: Dataset,
         compression: CompressionConfig,
         n_params: usize,
+        bytes_max: Option<usize>,
         seed: u64,
     ) -> Result<Self, TrainingError> {
         let needs_data = matches!(role, Role::Honest | Role::Poisoner | Role::Manipulator);
@@ -91,7 +93,10 @@ impl Miner {
             uid,
             role,
             shard,
-            compressor: Compressor::new(compression, n_params)?,
+            compressor: match bytes_max {
+                Some(bytes_max) => Compressor::with_byte_budget(compression, n_params, bytes_max)?,
+                None => Compressor::new(compression, n_params)?,
+            },
             seed,
             copy_victim: None,
         })

@@ -23,13 +23,13 @@ use hyphae_keys::Keypair;
 use hyphae_ml::aggregate::{aggregate, Contribution};
 use hyphae_ml::data::Dataset;
 use hyphae_ml::params::{apply_update, Params};
-use hyphae_ml::task::{DigitsTask, Task};
+use hyphae_ml::task::{DigitsTask, FashionMnistTask, Task};
 use hyphae_ml::train::{evaluate, TrainConfig, Trainer};
 use hyphae_ml::{Mlp, MlpSpec};
 use hyphae_yuma::NeuronOutput;
 
 use crate::chain::{Chain, InProcessChain};
-use crate::config::SimulationConfig;
+use crate::config::{SimulationConfig, TaskSpec};
 use crate::error::TrainingError;
 use crate::miner::{commitment_hash, Miner, RoundInput, ServedUpdates, UpdateSource};
 use crate::network::NetworkedUpdates;
@@ -65,13 +65,14 @@ struct Baseline {
 /// A running simulation; [`Simulation::step`] plays one epoch.
 pub struct Simulation {
     config: SimulationConfig,
+    task_name: String,
     spec: MlpSpec,
     test: Dataset,
     uid_roles: Vec<(u16, Role)>,
     hotkeys: Vec<String>,
     miners: Vec<Miner>,
     validators: Vec<Validator>,
-    chain: InProcessChain,
+    chain: Box<dyn Chain>,
     served: ServedUpdates,
     source: Option<Box<dyn UpdateSource>>,
     theta: Params,
@@ -95,8 +96,12 @@ impl Simulation {
     /// Loads the task, splits the data, creates every neuron and the chain.
     pub fn new(config: SimulationConfig) -> Result<Self, TrainingError> {
         config.validate()?;
-        let task = DigitsTask::new(config.test_fraction, config.seed)?;
-        let split = split_data(&task, &config)?;
+        let task: Box<dyn Task> = match &config.task {
+            TaskSpec::Digits => Box::new(DigitsTask::new(config.test_fraction, config.seed)?),
+            TaskSpec::FashionMnist { dir } => Box::new(FashionMnistTask::from_dir(dir)?),
+        };
+        let task_name = task.name().to_owned();
+        let split = split_data(task.as_ref(), &config)?;
         let spec = task.model_spec();
         let device = hyphae_ml::default_device()?;
         let global = Mlp::new(spec.clone(), config.seed, &device)?;
@@ -124,7 +129,7 @@ impl Simulation {
             .map(|v| v.stake_rao)
             .chain(config.miners.iter().map(|_| 0))
             .collect();
-        let chain = InProcessChain::new(&stakes, config.emission_rao, 1);
+        let chain = Box::new(InProcessChain::new(&stakes, config.emission_rao, 1));
         let source = if config.networked {
             Some(start_network(&uid_roles)?)
         } else {
@@ -132,6 +137,7 @@ impl Simulation {
         };
         Ok(Self {
             emission_total: vec![0; uid_roles.len()],
+            task_name,
             spec,
             test: split.test,
             uid_roles,
@@ -169,10 +175,16 @@ impl Simulation {
         &self.theta
     }
 
+    /// Plays the rounds on `chain` (e.g. [`crate::chain_rpc::RpcChain`] on a node) instead of
+    /// the in-process one; call it before the first [`Simulation::step`].
+    pub fn use_chain(&mut self, chain: Box<dyn Chain>) {
+        self.chain = chain;
+    }
+
     /// The chain.
     #[must_use]
-    pub fn chain(&self) -> &InProcessChain {
-        &self.chain
+    pub fn chain(&self) -> &dyn Chain {
+        self.chain.as_ref()
     }
 
     /// Plays one epoch and returns its report entry.
@@ -181,7 +193,7 @@ impl Simulation {
         let round = self.chain.open_round();
         let update_bytes = self.miners_commit(round)?;
         let n_params = self.theta.values().len();
-        let commitments = self.chain.update_commitments(round);
+        let commitments = self.chain.update_commitments(round)?;
         let source: &mut dyn UpdateSource = match self.source.as_mut() {
             Some(source) => source.as_mut(),
             None => &mut self.served,
@@ -419,7 +431,7 @@ impl Simulation {
         Report {
             seed: self.config.seed,
             wall_time_s,
-            task: "digits".to_owned(),
+            task: self.task_name,
             n_params: self.theta.values().len(),
             warm_up_epochs: self.config.warm_up_epochs,
             targets: Targets::evaluate(&self.epochs),
@@ -501,7 +513,7 @@ fn start_network(uid_roles: &[(u16, Role)]) -> Result<Box<dyn UpdateSource>, Tra
 
 /// Test set first; then the evaluating validators' private sets; the rest is
 /// Dirichlet-split over the miners.
-fn split_data(task: &DigitsTask, config: &SimulationConfig) -> Result<Split, TrainingError> {
+fn split_data(task: &dyn Task, config: &SimulationConfig) -> Result<Split, TrainingError> {
     let (miner_pool, validator_pool) = task
         .train_set()
         .split_held_out(config.validator_fraction, config.seed.wrapping_add(1))?;
@@ -571,7 +583,15 @@ fn build_miners(
                 .seed
                 .wrapping_mul(1_000_003)
                 .wrapping_add(u64::from(uid));
-            let miner = Miner::new(uid, role, shard, compression, n_params, seed)?;
+            let miner = Miner::new(
+                uid,
+                role,
+                shard,
+                compression,
+                n_params,
+                config.update_bytes_max(n_params),
+                seed,
+            )?;
             Ok(match (role, victim) {
                 (Role::Copier, Some(victim)) => miner.copying(victim),
                 _ => miner,

@@ -19,10 +19,13 @@
 //!
 //! # Score
 //!
-//! For an accepted Δ, the improvement is loss(θ_t) − loss(θ_t − η·Δ) on the private set;
-//! the score is an exponential moving average of max(0, improvement). A missing or opposed
-//! Δ enters the average as 0; any other rejection resets the score to 0. Weights are the scores,
-//! max-upscaled to u16.
+//! For an accepted Δ, the improvement is measured on the private set, either alone,
+//! loss(θ_t) − loss(θ_t − η·Δ), or (the default, [`ScoreMethod::Marginal`]) as its
+//! leave-one-out value in the aggregate the validator expects the chain to form — the
+//! same quantity the report's Spearman target ranks emission against, but on the
+//! validator's own data. The score is an exponential moving average of
+//! max(0, improvement). A missing or opposed Δ enters the average as 0; any other rejection
+//! resets the score to 0. Weights are the scores, max-upscaled to u16.
 
 use std::collections::BTreeMap;
 
@@ -30,12 +33,12 @@ use hyphae_ml::aggregate::lower_median;
 use hyphae_ml::compress::CompressedUpdate;
 use hyphae_ml::data::Dataset;
 use hyphae_ml::params::{cosine_similarity, l2_norm};
-use hyphae_ml::train::loss_improvement;
+use hyphae_ml::train::{loss_at, loss_improvement};
 use hyphae_ml::Mlp;
 use hyphae_yuma::{NeuronOutput, RowEntry};
 
 use crate::chain::Commitment;
-use crate::config::ScoringConfig;
+use crate::config::{ScoreMethod, ScoringConfig};
 use crate::error::TrainingError;
 use crate::miner::{commitment_hash, UpdateSource};
 use crate::role::Role;
@@ -282,26 +285,118 @@ impl Validator {
         received: &[Received],
         verdicts: &BTreeMap<u16, Verdict>,
     ) -> Result<(), TrainingError> {
+        let accepted: Vec<&Received> = received
+            .iter()
+            .filter(|r| verdicts.get(&r.uid) == Some(&Verdict::Accepted))
+            .collect();
+        let improvements = match self.scoring.method {
+            ScoreMethod::Alone => accepted
+                .iter()
+                .map(|r| {
+                    let gain =
+                        loss_improvement(base, &r.dense, self.scoring.eval_step, &self.data)?;
+                    Ok((r.uid, f64::from(gain)))
+                })
+                .collect::<Result<BTreeMap<u16, f64>, TrainingError>>()?,
+            ScoreMethod::Marginal => {
+                // The aggregate depends on the incentive these very scores produce, so
+                // predict it twice: equal shares first, then shares ∝ the scores that
+                // the first guess gives.
+                let equal: BTreeMap<u16, f64> = accepted.iter().map(|r| (r.uid, 1.0)).collect();
+                let first = self.marginal_gains(base, &accepted, &equal)?;
+                let shares = accepted
+                    .iter()
+                    .map(|r| {
+                        let gain = first.get(&r.uid).copied().unwrap_or(0.0);
+                        (r.uid, self.next_score(r.uid, gain))
+                    })
+                    .collect();
+                self.marginal_gains(base, &accepted, &shares)?
+            }
+        };
         let beta = self.scoring.score_ema;
         for &uid in miners {
             let verdict = verdicts.get(&uid).copied().unwrap_or(Verdict::Missing);
-            let score = self.scores.entry(uid).or_insert(0.0);
-            match (verdict, received.iter().find(|r| r.uid == uid)) {
-                (Verdict::Accepted, Some(update)) => {
-                    let improvement =
-                        loss_improvement(base, &update.dense, self.scoring.eval_step, &self.data)?;
-                    *score = (1.0 - beta) * *score + beta * f64::from(improvement).max(0.0);
-                }
+            let next = match (verdict, improvements.get(&uid)) {
+                (Verdict::Accepted, Some(gain)) => self.next_score(uid, *gain),
                 // An honest miner can miss a round, or on a skewed shard point away from
                 // the others for a round; its history decays but is kept.
-                (Verdict::Missing | Verdict::Opposed, _) => *score *= 1.0 - beta,
+                (Verdict::Accepted | Verdict::Missing | Verdict::Opposed, _) => {
+                    self.scores.get(&uid).copied().unwrap_or(0.0) * (1.0 - beta)
+                }
                 // Cheating (a copy, a forged hash, a blown-up or empty Δ) forfeits the
                 // history too: otherwise an attacker could bank one good round and then
                 // be paid for many bad ones.
-                _ => *score = 0.0,
-            }
+                _ => 0.0,
+            };
+            self.scores.insert(uid, next);
         }
         Ok(())
+    }
+
+    /// The moving average after an improvement of `gain` (negative gains count as 0).
+    fn next_score(&self, uid: u16, gain: f64) -> f64 {
+        let beta = self.scoring.score_ema;
+        let previous = self.scores.get(&uid).copied().unwrap_or(0.0);
+        (1.0 - beta) * previous + beta * gain.max(0.0)
+    }
+
+    /// Per accepted update, loss(θ − η·(A − p_j·clip(Δ_j))) − loss(θ − η·A) on the
+    /// validator's data, where A = Σ p_i·clip(Δ_i) with p ∝ `shares` (equal when they are
+    /// all zero) and clip to the median norm of the accepted updates.
+    fn marginal_gains(
+        &self,
+        base: &Mlp,
+        accepted: &[&Received],
+        shares: &BTreeMap<u16, f64>,
+    ) -> Result<BTreeMap<u16, f64>, TrainingError> {
+        let norms: Vec<f64> = accepted.iter().map(|r| r.norm).collect();
+        let Some(median) = lower_median(&norms) else {
+            return Ok(BTreeMap::new());
+        };
+        let total: f64 = accepted
+            .iter()
+            .map(|r| shares.get(&r.uid).copied().unwrap_or(0.0).max(0.0))
+            .sum();
+        let share = |uid: u16| -> f64 {
+            if total > 0.0 {
+                shares.get(&uid).copied().unwrap_or(0.0).max(0.0) / total
+            } else {
+                1.0 / accepted.len() as f64
+            }
+        };
+        let eta = f64::from(self.scoring.eval_step);
+        let theta = base.params()?;
+        // Each update's step in the expected aggregate, −η·p_j·clip(Δ_j).
+        let steps: Vec<(u16, Vec<f32>)> = accepted
+            .iter()
+            .map(|r| {
+                let factor = eta * share(r.uid) * hyphae_ml::aggregate::clip_factor(r.norm, median);
+                (
+                    r.uid,
+                    r.dense
+                        .iter()
+                        .map(|v| (factor * f64::from(*v)) as f32)
+                        .collect(),
+                )
+            })
+            .collect();
+        let mut with_all = theta.values().to_vec();
+        for (_, step) in &steps {
+            for (value, s) in with_all.iter_mut().zip(step) {
+                *value -= s;
+            }
+        }
+        let loss_all = f64::from(loss_at(base, &with_all, &self.data)?);
+        let mut gains = BTreeMap::new();
+        for (uid, step) in &steps {
+            let without: Vec<f32> = with_all.iter().zip(step).map(|(v, s)| v + s).collect();
+            gains.insert(
+                *uid,
+                f64::from(loss_at(base, &without, &self.data)?) - loss_all,
+            );
+        }
+        Ok(gains)
     }
 }
 
@@ -349,6 +444,7 @@ mod tests {
 
     fn scoring() -> ScoringConfig {
         ScoringConfig {
+            method: ScoreMethod::Alone,
             eval_step: 1.0,
             score_ema: 0.5,
             norm_ratio_max: 4.0,

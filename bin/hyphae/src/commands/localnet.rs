@@ -12,15 +12,24 @@ use std::{
     fs::File,
     net::SocketAddr,
     path::{Path, PathBuf},
+    sync::{atomic::Ordering, Arc},
     time::Duration,
 };
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use hyphae_explorer::{ExplorerConfig, ExplorerError, TrainingEpoch, TrainingFeed};
 use hyphae_ledger::ChainSpec;
 use hyphae_node::{Node, NodeConfig, NodeError};
+use hyphae_primitives::{NetUid, Rao, Uid};
+use hyphae_training::{
+    live::{self, LiveConfig, LiveError},
+    report::Report,
+};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use super::localnet_validators::{self, LocalValidators};
 use crate::output::{print_json, user_error, OutputFormat};
 
 /// The subnets localnet can run.
@@ -41,7 +50,8 @@ pub struct LocalnetArgs {
     /// without it a temporary folder is used and removed at exit.
     #[arg(long)]
     base_path: Option<PathBuf>,
-    /// JSON-RPC port of the (first) node on 127.0.0.1; 0 picks a free one.
+    /// JSON-RPC port of the embedded validator on 127.0.0.1; 0 picks a free one. With
+    /// `--validators` above 1 every node gets a free port (the ready line lists them).
     #[arg(long, default_value_t = 9944)]
     rpc_port: u16,
     /// Explorer port on 127.0.0.1; 0 picks a free one.
@@ -137,21 +147,13 @@ impl BasePath {
 impl LocalnetArgs {
     /// Runs the localnet until its demo ends or SIGINT/SIGTERM.
     pub fn run(self, output: OutputFormat) -> anyhow::Result<()> {
-        if self.adversarial > self.miners {
+        if self.adversarial >= self.miners {
             return Err(user_error(format!(
-                "--adversarial {} is more than --miners {}",
+                "--adversarial {} leaves no honest miner among --miners {}",
                 self.adversarial, self.miners
             )));
         }
         let base = BasePath::open(self.base_path.as_deref())?;
-        if self.validators > 1 {
-            return super::localnet_validators::run_until_signal(
-                usize::from(self.validators),
-                &base.path,
-                self.block_time_ms,
-                output,
-            );
-        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -160,6 +162,61 @@ impl LocalnetArgs {
     }
 
     async fn run_async(&self, base: &BasePath, output: OutputFormat) -> anyhow::Result<()> {
+        let chain = self.start_chain(base).await?;
+        let rpc = chain.rpc().to_owned();
+        let feed = TrainingFeed::new();
+        let mut explorer_config = ExplorerConfig::new(rpc.clone());
+        explorer_config.addr = SocketAddr::from(([127, 0, 0, 1], self.explorer_port));
+        let explorer = match hyphae_explorer::serve(explorer_config, feed.clone()).await {
+            Ok(explorer) => explorer,
+            Err(error) => {
+                chain.stop().await;
+                return Err(explorer_start_error(error));
+            }
+        };
+        let explorer_url = explorer.url();
+        let printed = match output {
+            OutputFormat::Json => print_json(&json!({
+                "event": "ready",
+                "explorer": explorer_url,
+                "nodes": chain.nodes_json(),
+            })),
+            OutputFormat::Text => {
+                println!("hyphae localnet: {} validator(s)", self.validators);
+                println!("  base path: {}", base.path.display());
+                println!("  RPC:       {rpc}");
+                println!("  explorer:  {explorer_url}");
+                Ok(())
+            }
+        };
+        let outcome = match printed {
+            Ok(()) if self.no_neurons => wait_for_signal().await,
+            Ok(()) => self.run_demo(base, &rpc, &feed, output).await,
+            Err(error) => Err(error),
+        };
+        explorer.stop().await;
+        chain.stop().await;
+        outcome
+    }
+
+    /// One embedded validator, or `--validators` node processes.
+    async fn start_chain(&self, base: &BasePath) -> anyhow::Result<LocalChain> {
+        if self.validators > 1 {
+            let validators = usize::from(self.validators);
+            let path = base.path.clone();
+            let block_time_ms = self.block_time_ms;
+            let running = tokio::task::spawn_blocking(move || {
+                localnet_validators::spawn(validators, &path, block_time_ms)
+            })
+            .await
+            .context("starting the validators")??;
+            let rpc = running
+                .nodes
+                .first()
+                .map(|node| node.rpc.clone())
+                .context("no validator started")?;
+            return Ok(LocalChain::Processes { running, rpc });
+        }
         let spec = ChainSpec::dev().context("building the dev chain spec")?;
         let node_path = base.path.join("node");
         let mut config = NodeConfig::dev(node_path.clone());
@@ -168,34 +225,242 @@ impl LocalnetArgs {
         config.block_time = Duration::from_millis(self.block_time_ms);
         let node = Node::start(config, spec).await.map_err(node_start_error)?;
         let rpc = format!("http://{}", node.rpc_addr());
-        let restart = vec![
+        let restart = self.restart_argv(&node_path, node.rpc_addr().port());
+        let description = json!({
+            "pid": std::process::id(),
+            "rpc": rpc,
+            "base_path": node_path,
+            "restart": restart,
+        });
+        Ok(LocalChain::Embedded {
+            node,
+            rpc,
+            description,
+        })
+    }
+
+    /// The argv that restarts the embedded validator as a `hyphae node` on its base path.
+    fn restart_argv(&self, node_path: &Path, rpc_port: u16) -> Vec<String> {
+        vec![
             "hyphae".to_owned(),
             "node".to_owned(),
             "--dev".to_owned(),
             "--base-path".to_owned(),
             node_path.display().to_string(),
             "--rpc-port".to_owned(),
-            node.rpc_addr().port().to_string(),
+            rpc_port.to_string(),
             "--block-time-ms".to_owned(),
             self.block_time_ms.to_string(),
-        ];
-        let nodes = vec![json!({
-            "pid": std::process::id(),
-            "rpc": rpc,
-            "base_path": node_path,
-            "restart": restart,
-        })];
+        ]
+    }
+
+    /// Runs the training demo against the node at `rpc`, showing each epoch, then writes the
+    /// report and prints the final table.
+    #[allow(
+        clippy::float_arithmetic,
+        reason = "shows the report's figures; nothing here feeds the chain"
+    )]
+    async fn run_demo(
+        &self,
+        base: &BasePath,
+        rpc: &str,
+        feed: &TrainingFeed,
+        output: OutputFormat,
+    ) -> anyhow::Result<()> {
+        let simulation = live::demo_config(
+            self.seed,
+            self.miners,
+            self.adversarial,
+            self.subnet_validators,
+            self.epochs,
+        )
+        .map_err(|error| user_error(error.to_string()))?;
+        let roles = simulation
+            .uid_roles()
+            .context("assigning the demo's roles")?;
+        feed.set_roles(
+            roles
+                .iter()
+                .map(|(uid, role)| (Uid(*uid), role.as_str().to_owned())),
+        );
+        let mut live_config = LiveConfig::new(rpc, simulation);
+        let stop = Arc::clone(&live_config.stop);
+        let (subnet_sender, subnet_receiver) = std::sync::mpsc::channel::<u16>();
+        live_config.subnet_created = Some(subnet_sender);
+        let subnet_feed = feed.clone();
+        // Ends when the run drops its sender.
+        let _naming = tokio::task::spawn_blocking(move || {
+            while let Ok(netuid) = subnet_receiver.recv() {
+                subnet_feed.set_subnet(NetUid(netuid));
+            }
+        });
+        let progress = ProgressBar::new(u64::from(self.epochs));
+        progress.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] epoch {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        progress.set_prefix("training");
+        progress.set_message("setting up the subnet");
+        let worker_feed = feed.clone();
+        let worker_progress = progress.clone();
+        let mut demo = tokio::task::spawn_blocking(move || {
+            live::run(&live_config, &mut |epoch| {
+                worker_feed.push(TrainingEpoch {
+                    epoch: u64::from(epoch.epoch),
+                    block: None,
+                    accuracy: epoch.accuracy,
+                    loss: epoch.loss,
+                    baseline_accuracy: Some(epoch.baseline_accuracy),
+                    adversary_emission_share: Some(epoch.adversary_emission_share),
+                });
+                worker_progress.set_message(format!(
+                    "accuracy {:.3} (baseline {:.3}), adversaries {:.2} % of miner emission",
+                    epoch.accuracy,
+                    epoch.baseline_accuracy,
+                    epoch.adversary_emission_share * 100.0
+                ));
+                worker_progress.inc(1);
+                if output == OutputFormat::Json {
+                    // One line per epoch after the ready line; errors only lose a progress line.
+                    let _ = print_json(&json!({ "event": "epoch", "epoch": epoch }));
+                }
+            })
+        });
+        let joined = tokio::select! {
+            joined = &mut demo => joined,
+            signal = wait_for_signal() => {
+                signal?;
+                stop.store(true, Ordering::Relaxed);
+                progress.abandon_with_message("interrupted");
+                // The run notices the flag between transactions and epochs.
+                let _ = demo.await;
+                return Ok(());
+            }
+        };
+        let outcome = match joined.context("the training demo panicked")? {
+            Ok(outcome) => outcome,
+            Err(LiveError::Stopped) => return Ok(()),
+            Err(error) => {
+                progress.abandon_with_message("failed");
+                return Err(anyhow::Error::new(error).context("the training demo failed"));
+            }
+        };
+        progress.finish_with_message("done");
+        let report_path = self
+            .report
+            .clone()
+            .unwrap_or_else(|| base.path.join("report.json"));
+        write_report(&report_path, &outcome.report)?;
         match output {
-            OutputFormat::Json => print_json(&json!({ "event": "ready", "nodes": nodes }))?,
-            OutputFormat::Text => {
-                println!("hyphae localnet");
-                println!("  base path: {}", base.path.display());
-                println!("  RPC:       {rpc}");
+            OutputFormat::Json => print_json(&json!({
+                "event": "done",
+                "netuid": outcome.netuid,
+                "report": report_path,
+                "targets": outcome.report.targets,
+            }))?,
+            OutputFormat::Text => print_table(&outcome.report, &report_path),
+        }
+        if self.keep_running {
+            wait_for_signal().await?;
+        }
+        Ok(())
+    }
+}
+
+fn write_report(path: &Path, report: &Report) -> anyhow::Result<()> {
+    let text = serde_json::to_vec_pretty(report).context("encoding the report")?;
+    std::fs::write(path, text).map_err(|error| {
+        user_error(format!(
+            "cannot write the report to {}: {error}",
+            path.display()
+        ))
+    })
+}
+
+/// The final table: one row per neuron, then the spec's targets.
+#[allow(
+    clippy::float_arithmetic,
+    reason = "shows the report's figures; nothing here feeds the chain"
+)]
+fn print_table(report: &Report, report_path: &Path) {
+    println!();
+    println!(
+        "{:>4}  {:<16}  {:>9}  {:>9}  {:>14}",
+        "uid", "role", "incentive", "dividends", "emission TAO"
+    );
+    for neuron in &report.neurons {
+        println!(
+            "{:>4}  {:<16}  {:>9.4}  {:>9.4}  {:>14}",
+            neuron.uid,
+            neuron.role.as_str(),
+            f64::from(neuron.incentive) / f64::from(u16::MAX),
+            f64::from(neuron.dividends) / f64::from(u16::MAX),
+            Rao(neuron.emission_rao).to_string(),
+        );
+    }
+    let targets = &report.targets;
+    println!();
+    println!(
+        "accuracy {:.3} of the central baseline · adversaries at most {:.2} % of miner emission · \
+         {} honest false positives · compression {:.0}x · {:.1} s",
+        targets.accuracy_ratio,
+        targets.adversary_emission_share_max * 100.0,
+        targets.honest_false_positives,
+        targets.compression_ratio,
+        report.wall_time_s,
+    );
+    println!(
+        "targets {}; report written to {}",
+        if targets.met { "met" } else { "NOT all met" },
+        report_path.display()
+    );
+}
+
+fn explorer_start_error(error: ExplorerError) -> anyhow::Error {
+    match error {
+        ExplorerError::Bind { .. } => user_error(error.to_string()),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// The chain localnet runs: one validator in this process, or several node processes.
+enum LocalChain {
+    Embedded {
+        node: Node,
+        rpc: String,
+        description: serde_json::Value,
+    },
+    Processes {
+        running: LocalValidators,
+        rpc: String,
+    },
+}
+
+impl LocalChain {
+    /// The RPC URL the explorer and the subnet use (the first validator's).
+    fn rpc(&self) -> &str {
+        match self {
+            Self::Embedded { rpc, .. } | Self::Processes { rpc, .. } => rpc,
+        }
+    }
+
+    /// The `nodes` array of the ready line.
+    fn nodes_json(&self) -> serde_json::Value {
+        match self {
+            Self::Embedded { description, .. } => json!([description]),
+            Self::Processes { running, .. } => json!(running.nodes),
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Self::Embedded { node, .. } => node.stop().await,
+            Self::Processes { running, .. } => {
+                // Stopping waits on child processes: keep it off the async workers.
+                let _ = tokio::task::spawn_blocking(move || running.stop()).await;
             }
         }
-        wait_for_signal().await?;
-        node.stop().await;
-        Ok(())
     }
 }
 

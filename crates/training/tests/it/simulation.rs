@@ -36,8 +36,9 @@ fn adversaries_earn_nothing_and_honest_miners_are_paid() -> anyhow::Result<()> {
     assert!(t.adversary_emission_share_max < 0.01, "{summary}");
     assert_eq!(t.honest_false_positives, 0, "{summary}");
     assert!(t.compression_ratio >= 100.0, "{summary}");
-    // A regression guard, not the spec's target (0.98; see the ignored test below).
-    assert!(t.accuracy_ratio >= 0.7, "{summary}");
+    // A regression guard, not the spec's target (0.98; see the ignored test below): this
+    // run has 50 % adversarial miners and 6 epochs (measured 0.95).
+    assert!(t.accuracy_ratio >= 0.9, "{summary}");
     // Each attack was caught by the check meant for it at least once.
     let verdicts: Vec<(Role, &str)> = report
         .epochs
@@ -81,9 +82,10 @@ fn the_chain_decided_model_is_reproducible() -> anyhow::Result<()> {
 }
 
 /// The spec's accuracy (≥ 98 % of the central baseline) and Spearman (≥ 0.8) targets.
-/// Not met yet: see the figures in REPORT.md. Run with `--ignored`.
+/// The Spearman minimum over epochs is not met yet (the accuracy target is, on most
+/// seeds): see the figures in REPORT.md. Run with `--ignored`.
 #[test]
-#[ignore = "accuracy and Spearman targets are not met yet (see REPORT.md)"]
+#[ignore = "the per-epoch Spearman minimum is not met yet (see REPORT.md)"]
 fn meets_the_accuracy_and_spearman_targets() -> anyhow::Result<()> {
     let (report, summary) = run(3)?;
     assert!(report.targets.accuracy_ratio >= 0.98, "{summary}");
