@@ -6,6 +6,7 @@
 
 mod commands;
 mod output;
+mod shutdown;
 
 use clap::{Parser, Subcommand};
 use output::OutputFormat;

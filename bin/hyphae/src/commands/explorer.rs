@@ -12,6 +12,7 @@ use hyphae_explorer::{ExplorerConfig, ExplorerError, TrainingFeed};
 use serde_json::json;
 
 use crate::output::{print_json, user_error, OutputFormat};
+use crate::shutdown::Shutdown;
 
 /// `hyphae explorer` flags.
 #[derive(Debug, Args)]
@@ -37,6 +38,7 @@ impl ExplorerArgs {
             .build()
             .context("starting the async runtime")?;
         runtime.block_on(async move {
+            let mut shutdown = Shutdown::install()?;
             let explorer = hyphae_explorer::serve(config, TrainingFeed::new())
                 .await
                 .map_err(|error| match error {
@@ -57,7 +59,7 @@ impl ExplorerArgs {
                     println!("  node RPC: {}", self.rpc_url);
                 }
             }
-            wait_for_signal().await?;
+            shutdown.requested().await;
             explorer.stop().await;
             if output == OutputFormat::Json {
                 print_json(&json!({ "event": "stopped" }))?;
@@ -65,14 +67,4 @@ impl ExplorerArgs {
             Ok(())
         })
     }
-}
-
-async fn wait_for_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("waiting for SIGINT")?,
-        _ = terminate.recv() => {}
-    }
-    Ok(())
 }

@@ -31,6 +31,7 @@ use serde_json::json;
 
 use super::localnet_validators::{self, LocalValidators};
 use crate::output::{print_json, user_error, OutputFormat};
+use crate::shutdown::Shutdown;
 
 /// The subnets localnet can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -162,6 +163,7 @@ impl LocalnetArgs {
     }
 
     async fn run_async(&self, base: &BasePath, output: OutputFormat) -> anyhow::Result<()> {
+        let mut shutdown = Shutdown::install()?;
         let chain = self.start_chain(base).await?;
         let rpc = chain.rpc().to_owned();
         let feed = TrainingFeed::new();
@@ -190,8 +192,14 @@ impl LocalnetArgs {
             }
         };
         let outcome = match printed {
-            Ok(()) if self.no_neurons => wait_for_signal().await,
-            Ok(()) => self.run_demo(base, &rpc, &feed, output).await,
+            Ok(()) if self.no_neurons => {
+                shutdown.requested().await;
+                Ok(())
+            }
+            Ok(()) => {
+                self.run_demo(base, &rpc, &feed, output, &mut shutdown)
+                    .await
+            }
             Err(error) => Err(error),
         };
         explorer.stop().await;
@@ -266,6 +274,7 @@ impl LocalnetArgs {
         rpc: &str,
         feed: &TrainingFeed,
         output: OutputFormat,
+        shutdown: &mut Shutdown,
     ) -> anyhow::Result<()> {
         let simulation = live::demo_config(
             self.seed,
@@ -329,8 +338,7 @@ impl LocalnetArgs {
         });
         let joined = tokio::select! {
             joined = &mut demo => joined,
-            signal = wait_for_signal() => {
-                signal?;
+            () = shutdown.requested() => {
                 stop.store(true, Ordering::Relaxed);
                 progress.abandon_with_message("interrupted");
                 // The run notices the flag between transactions and epochs.
@@ -362,7 +370,7 @@ impl LocalnetArgs {
             OutputFormat::Text => print_table(&outcome.report, &report_path),
         }
         if self.keep_running {
-            wait_for_signal().await?;
+            shutdown.requested().await;
         }
         Ok(())
     }
@@ -471,14 +479,4 @@ fn node_start_error(error: NodeError) -> anyhow::Error {
         }
         other => anyhow::Error::new(other),
     }
-}
-
-async fn wait_for_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("waiting for SIGINT")?,
-        _ = terminate.recv() => {}
-    }
-    Ok(())
 }

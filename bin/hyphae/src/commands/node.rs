@@ -20,6 +20,7 @@ use hyphae_node::{BftConfig, Finality, Node, NodeConfig};
 use serde_json::json;
 
 use crate::output::{print_json, user_error, OutputFormat};
+use crate::shutdown::Shutdown;
 
 /// `hyphae node` flags.
 #[derive(Debug, Args)]
@@ -130,6 +131,7 @@ impl NodeArgs {
             .context("starting the async runtime")?;
         let spec_name = spec.name.clone();
         runtime.block_on(async move {
+            let mut shutdown = Shutdown::install()?;
             let node = Node::start(config, spec)
                 .await
                 .map_err(|error| match error {
@@ -159,7 +161,7 @@ impl NodeArgs {
                     }
                 }
             }
-            wait_for_signal().await?;
+            shutdown.requested().await;
             node.stop().await;
             if output == OutputFormat::Json {
                 print_json(&json!({ "event": "stopped" }))?;
@@ -167,14 +169,4 @@ impl NodeArgs {
             Ok(())
         })
     }
-}
-
-async fn wait_for_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("waiting for SIGINT")?,
-        _ = terminate.recv() => {}
-    }
-    Ok(())
 }
