@@ -25,7 +25,7 @@
 //! [`run`] blocks; call it from a thread or `spawn_blocking`, not from an async task.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -35,9 +35,8 @@ use hyphae_ledger::hyperparameters::{GlobalParameter, SubnetHyperparameter};
 use hyphae_ledger::serving::AxonArgs;
 use hyphae_ledger::{Call, Event};
 use hyphae_ml::params::ModelHash;
-use hyphae_neuron::axon::{Axon, AxonConfig, AxonHandle, ForwardError};
+use hyphae_neuron::axon::AxonHandle;
 use hyphae_neuron::dendrite::{AxonInfo, Dendrite, DendriteConfig};
-use hyphae_neuron::synapse::SynapseMessage;
 use hyphae_primitives::{NetUid, Rao};
 use hyphae_rpc::types::MetagraphOptions;
 use hyphae_rpc::Client;
@@ -49,13 +48,11 @@ use crate::chain_rpc::{
 use crate::config::{SimulationConfig, ValidatorSpec};
 use crate::error::TrainingError;
 use crate::miner::{ServedUpdates, UpdateSource};
-use crate::network::GetUpdate;
+use crate::network::{fetch_update, publish_update, serve_updates};
 use crate::report::{EpochReport, Report};
 use crate::role::Role;
 use crate::simulation::Simulation;
 
-/// Seconds a validator waits for one update.
-const FETCH_TIMEOUT_S: f64 = 12.0;
 /// Runtime threads: RPC, axons and the dendrite move little data.
 const WORKER_THREADS: usize = 2;
 
@@ -541,7 +538,7 @@ async fn serve_miners(
         if !role.is_miner() {
             continue;
         }
-        let handle = serve(*uid, hotkey.clone(), config.axon_ip, Arc::clone(&served))
+        let handle = serve_updates(*uid, hotkey.clone(), config.axon_ip, Arc::clone(&served))
             .await
             .map_err(|source| LiveError::Bind { uid: *uid, source })?;
         let axon = AxonArgs {
@@ -605,33 +602,6 @@ async fn serve_miners(
     })
 }
 
-/// Serves `uid`'s updates from `served` on `ip`, any port.
-async fn serve(
-    uid: u16,
-    hotkey: Keypair,
-    ip: Ipv4Addr,
-    served: Arc<Mutex<ServedUpdates>>,
-) -> std::io::Result<AxonHandle> {
-    let config = AxonConfig {
-        bind: SocketAddr::new(IpAddr::V4(ip), 0),
-        ..AxonConfig::default()
-    };
-    let forward = move |message: SynapseMessage<GetUpdate>| {
-        let served = Arc::clone(&served);
-        async move {
-            let mut request = message.body;
-            let bytes = served
-                .lock()
-                .map_err(|_| ForwardError::new("update store poisoned"))?
-                .get(&(request.round, uid))
-                .cloned();
-            request.update_hex = bytes.map(hex::encode);
-            Ok(request)
-        }
-    };
-    Axon::new(hotkey, config).attach(forward).serve().await
-}
-
 /// Miners' axons and the validators' dendrite, with targets read from the chain.
 struct LiveUpdates {
     runtime: LiveRuntime,
@@ -656,26 +626,16 @@ impl Drop for LiveUpdates {
 
 impl UpdateSource for LiveUpdates {
     fn publish(&mut self, uid: u16, round: u64, bytes: &[u8]) {
-        // A poisoned lock means a forward panicked; the update is then not served and
-        // validators see it as missing.
-        if let Ok(mut served) = self.served.lock() {
-            served.insert((round, uid), bytes.to_vec());
-        }
+        publish_update(&self.served, uid, round, bytes);
     }
 
     fn fetch(&mut self, uid: u16, round: u64) -> Option<Vec<u8>> {
-        let target = self.targets.get(&uid)?;
-        let request = GetUpdate {
+        fetch_update(
+            &self.runtime,
+            &self.dendrite,
+            self.targets.get(&uid)?,
             round,
-            update_hex: None,
-        };
-        let answer = self
-            .runtime
-            .block_on(self.dendrite.call(target, request, FETCH_TIMEOUT_S));
-        if !answer.is_success() {
-            return None;
-        }
-        hex::decode(answer.body.update_hex?).ok()
+        )
     }
 }
 

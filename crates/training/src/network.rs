@@ -10,7 +10,7 @@
 //! the simulation's core remains synchronous.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use hyphae_keys::Keypair;
@@ -83,7 +83,12 @@ impl NetworkedUpdates {
         let mut targets = BTreeMap::new();
         for (uid, hotkey) in miners {
             let handle = runtime
-                .block_on(serve(uid, hotkey, Arc::clone(&served)))
+                .block_on(serve_updates(
+                    uid,
+                    hotkey,
+                    Ipv4Addr::LOCALHOST,
+                    Arc::clone(&served),
+                ))
                 .map_err(|source| NetworkError::Bind { uid, source })?;
             targets.insert(
                 uid,
@@ -126,14 +131,15 @@ impl NetworkedUpdates {
     }
 }
 
-/// Serves `uid`'s updates from `served`.
-async fn serve(
+/// Serves `uid`'s updates from `served` on `ip`, any port.
+pub(crate) async fn serve_updates(
     uid: u16,
     hotkey: Keypair,
+    ip: Ipv4Addr,
     served: Arc<Mutex<ServedUpdates>>,
 ) -> std::io::Result<AxonHandle> {
     let config = AxonConfig {
-        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        bind: SocketAddr::new(IpAddr::V4(ip), 0),
         ..AxonConfig::default()
     };
     let forward = move |message: SynapseMessage<GetUpdate>| {
@@ -154,25 +160,42 @@ async fn serve(
 
 impl UpdateSource for NetworkedUpdates {
     fn publish(&mut self, uid: u16, round: u64, bytes: &[u8]) {
-        // A poisoned lock means a forward panicked; the update is then simply not served
-        // and validators see it as missing.
-        if let Ok(mut served) = self.served.lock() {
-            served.insert((round, uid), bytes.to_vec());
-        }
+        publish_update(&self.served, uid, round, bytes);
     }
 
     fn fetch(&mut self, uid: u16, round: u64) -> Option<Vec<u8>> {
-        let target = self.targets.get(&uid)?;
-        let request = GetUpdate {
+        fetch_update(
+            &self.runtime,
+            &self.dendrite,
+            self.targets.get(&uid)?,
             round,
-            update_hex: None,
-        };
-        let answer = self
-            .runtime
-            .block_on(self.dendrite.call(target, request, FETCH_TIMEOUT_S));
-        if !answer.is_success() {
-            return None;
-        }
-        hex::decode(answer.body.update_hex?).ok()
+        )
     }
+}
+
+/// Stores an update for the axons to serve.
+pub(crate) fn publish_update(served: &Mutex<ServedUpdates>, uid: u16, round: u64, bytes: &[u8]) {
+    // A poisoned lock means a forward panicked; the update is then simply not served and
+    // validators see it as missing.
+    if let Ok(mut served) = served.lock() {
+        served.insert((round, uid), bytes.to_vec());
+    }
+}
+
+/// Asks the axon at `target` for its update of `round`; `None` when it has none or fails.
+pub(crate) fn fetch_update(
+    runtime: &tokio::runtime::Runtime,
+    dendrite: &Dendrite,
+    target: &AxonInfo,
+    round: u64,
+) -> Option<Vec<u8>> {
+    let request = GetUpdate {
+        round,
+        update_hex: None,
+    };
+    let answer = runtime.block_on(dendrite.call(target, request, FETCH_TIMEOUT_S));
+    if !answer.is_success() {
+        return None;
+    }
+    hex::decode(answer.body.update_hex?).ok()
 }
