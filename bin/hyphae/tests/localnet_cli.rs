@@ -236,7 +236,9 @@ fn unwritable_base_path_is_a_user_error() {
 #[test]
 fn small_demo_runs_to_the_end_and_writes_its_report() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("out.json");
+    // No --base-path and no --report: the report lands in the current folder, outside the
+    // temporary base path that is removed at exit.
+    let report = dir.path().join("report.json");
     let output = Command::new(bin())
         .args([
             "localnet",
@@ -259,10 +261,7 @@ fn small_demo_runs_to_the_end_and_writes_its_report() {
             "--output",
             "json",
         ])
-        .arg("--base-path")
-        .arg(dir.path().join("net"))
-        .arg("--report")
-        .arg(&report)
+        .current_dir(dir.path())
         .env("HYPHAE_LOG", "warn")
         .stdin(Stdio::null())
         .output()

@@ -80,7 +80,9 @@ pub struct LocalnetArgs {
     /// Seed of every choice the demo makes: shards, roles and adversary behaviour.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Where to write the demo's report (JSON); default `<base path>/report.json`.
+    /// Where to write the demo's report (JSON); default `<base path>/report.json` with
+    /// `--base-path`, else `report.json` in the current folder (the temporary base path is
+    /// removed at exit).
     #[arg(long)]
     report: Option<PathBuf>,
     /// Run the chain and the explorer only (no subnet, no neurons) until interrupted.
@@ -355,10 +357,11 @@ impl LocalnetArgs {
             }
         };
         progress.finish_with_message("done");
-        let report_path = self
-            .report
-            .clone()
-            .unwrap_or_else(|| base.path.join("report.json"));
+        let report_path = match (&self.report, &self.base_path) {
+            (Some(report), _) => report.clone(),
+            (None, Some(_)) => base.path.join("report.json"),
+            (None, None) => PathBuf::from("report.json"),
+        };
         write_report(&report_path, &outcome.report)?;
         match output {
             OutputFormat::Json => print_json(&json!({
