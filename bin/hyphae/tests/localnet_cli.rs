@@ -12,17 +12,15 @@
 
 use serde_json::Value;
 use std::{
-    io::{BufRead, BufReader},
     net::TcpListener,
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Output, Stdio},
-    sync::mpsc,
     time::{Duration, Instant},
 };
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_hyphae"))
-}
+mod node_support;
+
+use node_support::bin;
 
 /// A localnet child process, killed on drop.
 struct Localnet {
@@ -53,20 +51,7 @@ impl Localnet {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let line = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .expect("localnet did not print its ready line in 60 s");
-        let ready: Value = serde_json::from_str(&line).expect("ready line is JSON");
+        let ready = node_support::ready_line(&mut child, "localnet");
         Localnet { child, ready }
     }
 

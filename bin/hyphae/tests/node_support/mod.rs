@@ -28,6 +28,27 @@ pub struct NodeProc {
     pub base: PathBuf,
 }
 
+/// Reads `child`'s first stdout line (its `ready` line) within 60 s and parses it; the rest of
+/// stdout is drained on a thread so the child never blocks on a full pipe.
+pub fn ready_line(child: &mut Child, what: &str) -> Value {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let line = receiver
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what} did not print its ready line in 60 s"));
+    let ready: Value = serde_json::from_str(&line).expect("ready line is JSON");
+    assert_eq!(ready["event"], "ready", "{line}");
+    ready
+}
+
 impl NodeProc {
     pub fn start(base: &Path, block_time_ms: u64) -> NodeProc {
         let mut child = Command::new(bin())
@@ -50,21 +71,7 @@ impl NodeProc {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn node");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let line = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .expect("node did not print its ready line in 60 s");
-        let ready: Value = serde_json::from_str(&line).expect("ready line is JSON");
-        assert_eq!(ready["event"], "ready");
+        let ready = ready_line(&mut child, "node");
         NodeProc {
             child,
             rpc: ready["rpc"].as_str().unwrap().to_owned(),
