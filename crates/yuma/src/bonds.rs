@@ -19,6 +19,11 @@
 //! library's saturating operations cannot saturate there, so plain integer operations give
 //! the same bits (each loop states the bounds of the sums it takes).
 //!
+//! Those loops also take a faster form on runs of adjacent uids (full weight rows, the common
+//! case): per-column vectors are sliced to the run once instead of looked up per entry
+//! (`BondContext::in_step_parts`), and classic and liquid alpha write their EMA rows
+//! straight into the padded allocation they are kept in.
+//!
 //! The first pass over the rows also yields validator trust (row sums of W̃) and the ranks
 //! Σᵢ Aᵢ·W̃ᵢⱼ, since it reads W and C entry by entry anyway.
 //!
@@ -33,8 +38,8 @@ use crate::contract::{NeuronInput, RowEntry};
 use crate::epoch::clip;
 use crate::fixed::{
     add, all_in_unit_range, fixed_proportion_to_u16, mul, mul_unit, normalize, sub, u16_proportion,
-    u16_proportion_bits, u16_to_fixed, unit_bits, unit_bits_to_u16, AlphaSigmoid, ColumnDivisors,
-    Fx, ONE, ZERO,
+    u16_proportion_bits, u16_to_fixed, unit_bits, unit_bits_to_u16, AlphaSigmoid, ColumnDivisor,
+    ColumnDivisors, Fx, RowNorm, ONE, ZERO,
 };
 use crate::sparse::{PaddedRows, PaddedSlice, SparseMatrix};
 use crate::weights::Weights;
@@ -42,6 +47,10 @@ use rayon::prelude::*;
 
 /// 1 as the bits of a fixed-point number.
 const ONE_BITS: u64 = 1 << 32_u32;
+
+/// A part of a row's weight entries and the stored bonds beside them (see
+/// `BondContext::in_step_parts`).
+type InStepPart<'a> = (&'a [(u16, u16)], &'a [RowEntry]);
 
 /// One `(column, value)` entry.
 type Entry = (u16, Fx);
@@ -295,30 +304,25 @@ impl BondContext<'_> {
         })
     }
 
-    /// [`Self::in_step_entries`] on raw bits, for a context with `unit_range`: the uid, W̃ᵢⱼ,
-    /// Wbᵢⱼ and the stored bond. With 0 ≤ Cⱼ, `min(w, max(c, 0))` is `min(w, c)`, which is
-    /// also Wb under β = 1. Every value is in [0, 1]: a share of its row, or a quantile.
+    /// Row `i`'s weight entries and its stored bonds as two parts each, around the left-out
+    /// diagonal (for a row that passed [`Self::same_uids_as_weights`], the parts name the
+    /// same uids), and the row's normalizer: what the raw-bit loops walk.
+    ///
+    /// Those loops read each entry as [`Self::in_step_entries`] does, on bits, in a context
+    /// with `unit_range`: the weight w, W̃ᵢⱼ = `min(w, c)` (with 0 ≤ Cⱼ, `min(w, max(c, 0))`
+    /// is `min(w, c)`), Wbᵢⱼ (the same under β = 1, else w) and the stored bond. Every value
+    /// is in [0, 1]: a share of its row, or a quantile. A part whose uids are adjacent
+    /// ([`contiguous_columns`], a validator weighing every miner of a range) is walked with
+    /// the per-column vectors it reads sliced to its range once, so no entry looks up or
+    /// bounds-checks a column; any other part looks each column up.
     #[inline(always)]
-    fn for_each_in_step_bits(&self, i: usize, mut f: impl FnMut(u16, u64, u64, u16)) {
+    fn in_step_parts(&self, i: usize) -> ([InStepPart<'_>; 2], RowNorm) {
         let row = self.weights.row(i);
-        let norm = row.norm;
         let bonds: &[RowEntry] = self.neurons.get(i).map_or(&[], |neuron| &neuron.bonds);
         let (bonds_head, bonds_tail) = bonds
             .split_at_checked(row.head.len())
             .unwrap_or((bonds, &[]));
-        let consensus = self.consensus;
-        let clip_to_consensus = matches!(self.penalty, Penalty::One);
-        for (weights, bonds) in [(row.head, bonds_head), (row.tail, bonds_tail)] {
-            for (&(j, raw), &(_, stored)) in weights.iter().zip(bonds) {
-                let w = norm.apply_bits(raw);
-                let c = consensus
-                    .get(usize::from(j))
-                    .map_or(0, |&c| c.to_bits() as u64);
-                let clipped = w.min(c);
-                let wb = if clip_to_consensus { clipped } else { w };
-                f(j, clipped, wb, stored);
-            }
-        }
+        ([(row.head, bonds_head), (row.tail, bonds_tail)], row.norm)
     }
 
     /// [`Self::yuma3_row_in_step`] on raw bits, for a context with `unit_range` and α in
@@ -341,24 +345,277 @@ impl BondContext<'_> {
         let len = self.weights.row(i).len();
         let mut storage = Vec::with_capacity(if permit { len } else { 0 });
         let mut trust = 0_u64;
-        self.for_each_in_step_bits(i, |j, clipped, wb, stored| {
-            let index = usize::from(j);
+        let mut entry = |j: u16,
+                         clipped: u64,
+                         wb: u64,
+                         stored: u16,
+                         rank: Option<&mut Fx>,
+                         total: Option<&mut Fx>| {
             trust = trust.wrapping_add(clipped);
-            if let Some(rank) = ranks.get_mut(index) {
+            if let Some(rank) = rank {
                 *rank = Fx::from_bits(rank.to_bits().wrapping_add(mul_unit(stake, clipped) as i64));
             }
             let value =
                 mul_unit(alpha, wb).wrapping_add(mul_unit(keep, u16_proportion_bits(stored)));
             if value > 0 {
-                if let Some(total) = sums.get_mut(index) {
+                if let Some(total) = total {
                     *total = Fx::from_bits(total.to_bits().wrapping_add(value as i64));
                 }
                 if permit {
                     storage.push((j, unit_bits_to_u16(value)));
                 }
             }
-        });
+        };
+        let (parts, norm) = self.in_step_parts(i);
+        let consensus = self.consensus;
+        let clip_to_consensus = matches!(self.penalty, Penalty::One);
+        let columns = consensus.len().min(ranks.len()).min(sums.len());
+        for (weights, bonds) in parts {
+            // A run of adjacent uids (a validator weighing every miner of a range): C, the
+            // ranks and the sums are sliced once instead of looked up per entry.
+            if let Some(run) = contiguous_columns(weights).filter(|run| run.end <= columns) {
+                if let (Some(run_consensus), Some(run_ranks), Some(run_sums)) = (
+                    consensus.get(run.clone()),
+                    ranks.get_mut(run.clone()),
+                    sums.get_mut(run),
+                ) {
+                    for ((((&(j, raw), &(_, stored)), &c), rank), total) in weights
+                        .iter()
+                        .zip(bonds)
+                        .zip(run_consensus)
+                        .zip(run_ranks)
+                        .zip(run_sums)
+                    {
+                        let w = norm.apply_bits(raw);
+                        let clipped = w.min(c.to_bits() as u64);
+                        let wb = if clip_to_consensus { clipped } else { w };
+                        entry(j, clipped, wb, stored, Some(rank), Some(total));
+                    }
+                    continue;
+                }
+            }
+            for (&(j, raw), &(_, stored)) in weights.iter().zip(bonds) {
+                let index = usize::from(j);
+                let w = norm.apply_bits(raw);
+                let c = consensus.get(index).map_or(0, |&c| c.to_bits() as u64);
+                let clipped = w.min(c);
+                let wb = if clip_to_consensus { clipped } else { w };
+                entry(
+                    j,
+                    clipped,
+                    wb,
+                    stored,
+                    ranks.get_mut(index),
+                    sums.get_mut(index),
+                );
+            }
+        }
         (storage, Fx::from_bits(trust as i64))
+    }
+
+    /// Σⱼ B̂ᵢⱼ·Iⱼ for a row that passed [`Self::same_uids_as_weights`] under fixed alpha, on
+    /// raw bits (see `yuma3_dividends` for the bounds): the EMA recomputed as in
+    /// [`Self::yuma3_row_in_step_bits`], divided by its column's sum, times incentive.
+    #[inline(always)]
+    fn fixed_dividend_in_step_bits(
+        &self,
+        i: usize,
+        alpha: u64,
+        keep: u64,
+        divisors: &ColumnDivisors,
+        incentive: &[Fx],
+    ) -> u64 {
+        let mut total = 0_u64;
+        let mut entry = |wb: u64, stored: u16, divisor: Option<&ColumnDivisor>, at: u64| {
+            let value =
+                mul_unit(alpha, wb).wrapping_add(mul_unit(keep, u16_proportion_bits(stored)));
+            if value > 0 {
+                let normalized = divisor.map_or(value, |divisor| divisor.divide_unit(value));
+                total = total.wrapping_add(mul_unit(normalized, at));
+            }
+        };
+        let (parts, norm) = self.in_step_parts(i);
+        let consensus = self.consensus;
+        let clip_to_consensus = matches!(self.penalty, Penalty::One);
+        let columns = consensus.len().min(incentive.len());
+        for (weights, bonds) in parts {
+            // A run of adjacent uids: C, the divisors and I sliced once (as in
+            // `yuma3_row_in_step_bits`).
+            if let Some(run) = contiguous_columns(weights).filter(|run| run.end <= columns) {
+                if let (Some(run_consensus), Some(run_divisors), Some(run_incentive)) = (
+                    consensus.get(run.clone()),
+                    divisors.run(run.clone()),
+                    incentive.get(run),
+                ) {
+                    for ((((&(_, raw), &(_, stored)), &c), divisor), &at) in weights
+                        .iter()
+                        .zip(bonds)
+                        .zip(run_consensus)
+                        .zip(run_divisors)
+                        .zip(run_incentive)
+                    {
+                        let w = norm.apply_bits(raw);
+                        let wb = if clip_to_consensus {
+                            w.min(c.to_bits() as u64)
+                        } else {
+                            w
+                        };
+                        entry(wb, stored, Some(divisor), at.to_bits() as u64);
+                    }
+                    continue;
+                }
+            }
+            for (&(j, raw), &(_, stored)) in weights.iter().zip(bonds) {
+                let index = usize::from(j);
+                let w = norm.apply_bits(raw);
+                let c = consensus.get(index).map_or(0, |&c| c.to_bits() as u64);
+                let wb = if clip_to_consensus { w.min(c) } else { w };
+                let at = incentive.get(index).map_or(0, |&x| x.to_bits() as u64);
+                entry(wb, stored, divisors.column(j), at);
+            }
+        }
+        total
+    }
+
+    /// Classic's first pass over a row that passed [`Self::same_uids_as_weights`], on raw
+    /// bits (see `yuma3_row_in_step_bits` for the bounds; a stored bond column sums at most
+    /// 65535 · 2¹⁵ < 2³¹): adds Aᵢ·W̃ᵢⱼ, B₀ᵢⱼ and Wbᵢⱼ·Aᵢ to `columns` (the ranks and the
+    /// column sums of B₀ and ΔB); returns the trust Σⱼ W̃ᵢⱼ.
+    #[inline(always)]
+    fn classic_sums_in_step_bits(&self, i: usize, stake: u64, columns: [&mut [Fx]; 3]) -> u64 {
+        let [ranks, old_sums, delta_sums] = columns;
+        let mut trust = 0_u64;
+        let (parts, norm) = self.in_step_parts(i);
+        let consensus = self.consensus;
+        let clip_to_consensus = matches!(self.penalty, Penalty::One);
+        let width = consensus
+            .len()
+            .min(ranks.len())
+            .min(old_sums.len())
+            .min(delta_sums.len());
+        for (weights, bonds) in parts {
+            // A run of adjacent uids: C and the sums sliced once (as in
+            // `yuma3_row_in_step_bits`).
+            if let Some(run) = contiguous_columns(weights).filter(|run| run.end <= width) {
+                if let (Some(run_consensus), Some(run_ranks), Some(run_old), Some(run_delta)) = (
+                    consensus.get(run.clone()),
+                    ranks.get_mut(run.clone()),
+                    old_sums.get_mut(run.clone()),
+                    delta_sums.get_mut(run),
+                ) {
+                    for (((((&(_, raw), &(_, stored)), &c), rank), old), delta) in weights
+                        .iter()
+                        .zip(bonds)
+                        .zip(run_consensus)
+                        .zip(run_ranks)
+                        .zip(run_old)
+                        .zip(run_delta)
+                    {
+                        let w = norm.apply_bits(raw);
+                        let clipped = w.min(c.to_bits() as u64);
+                        let wb = if clip_to_consensus { clipped } else { w };
+                        trust = trust.wrapping_add(clipped);
+                        *rank = add_bits(*rank, mul_unit(stake, clipped));
+                        *old = add_bits(*old, u64::from(stored) << 32_u32);
+                        *delta = add_bits(*delta, mul_unit(wb, stake));
+                    }
+                    continue;
+                }
+            }
+            for (&(j, raw), &(_, stored)) in weights.iter().zip(bonds) {
+                let index = usize::from(j);
+                let w = norm.apply_bits(raw);
+                let c = consensus.get(index).map_or(0, |&c| c.to_bits() as u64);
+                let clipped = w.min(c);
+                let wb = if clip_to_consensus { clipped } else { w };
+                trust = trust.wrapping_add(clipped);
+                if let (Some(rank), Some(old), Some(delta)) = (
+                    ranks.get_mut(index),
+                    old_sums.get_mut(index),
+                    delta_sums.get_mut(index),
+                ) {
+                    *rank = add_bits(*rank, mul_unit(stake, clipped));
+                    *old = add_bits(*old, u64::from(stored) << 32_u32);
+                    *delta = add_bits(*delta, mul_unit(wb, stake));
+                }
+            }
+        }
+        trust
+    }
+
+    /// Classic's EMA `α·ΔB̂ᵢⱼ + (1−α)·B̂₀ᵢⱼ` for a row that passed
+    /// [`Self::same_uids_as_weights`], on raw bits: ΔBᵢⱼ = Wbᵢⱼ·Aᵢ and B₀ᵢⱼ are at most their
+    /// columns' sums, so both normalized terms and the EMA lie in [0, 1], and an EMA column
+    /// sum is at most the row count. The entries > 0 go to `cols`/`vals` (room for the row)
+    /// and into `ema_sums`; returns how many. `rates` is (α, 1 − α, Aᵢ); `divisors` the
+    /// column sums of ΔB and of B₀.
+    #[inline(always)]
+    fn classic_ema_in_step_bits(
+        &self,
+        i: usize,
+        rates: (u64, u64, u64),
+        divisors: (&ColumnDivisors, &ColumnDivisors),
+        ema_sums: &mut [Fx],
+        cols: &mut [u16],
+        vals: &mut [Fx],
+    ) -> usize {
+        let mut len = 0_usize;
+        let mut out = (cols, vals, &mut len);
+        let (delta_divisors, old_divisors) = divisors;
+        let (parts, norm) = self.in_step_parts(i);
+        let consensus = self.consensus;
+        let clip_to_consensus = matches!(self.penalty, Penalty::One);
+        let columns = consensus.len().min(ema_sums.len());
+        for (weights, bonds) in parts {
+            // A run of adjacent uids: C, both divisors and the sums sliced once (as in
+            // `yuma3_row_in_step_bits`).
+            if let Some(run) = contiguous_columns(weights).filter(|run| run.end <= columns) {
+                if let (Some(run_consensus), Some(run_delta), Some(run_old), Some(run_sums)) = (
+                    consensus.get(run.clone()),
+                    delta_divisors.run(run.clone()),
+                    old_divisors.run(run.clone()),
+                    ema_sums.get_mut(run),
+                ) {
+                    for (((((&(j, raw), &(_, stored)), &c), delta), old), total) in weights
+                        .iter()
+                        .zip(bonds)
+                        .zip(run_consensus)
+                        .zip(run_delta)
+                        .zip(run_old)
+                        .zip(run_sums)
+                    {
+                        let w = norm.apply_bits(raw);
+                        let wb = if clip_to_consensus {
+                            w.min(c.to_bits() as u64)
+                        } else {
+                            w
+                        };
+                        classic_ema_entry(
+                            rates,
+                            (j, wb, stored),
+                            (Some(delta), Some(old)),
+                            Some(total),
+                            &mut out,
+                        );
+                    }
+                    continue;
+                }
+            }
+            for (&(j, raw), &(_, stored)) in weights.iter().zip(bonds) {
+                let index = usize::from(j);
+                let w = norm.apply_bits(raw);
+                let c = consensus.get(index).map_or(0, |&c| c.to_bits() as u64);
+                let wb = if clip_to_consensus { w.min(c) } else { w };
+                classic_ema_entry(
+                    rates,
+                    (j, wb, stored),
+                    (delta_divisors.column(j), old_divisors.column(j)),
+                    ema_sums.get_mut(index),
+                    &mut out,
+                );
+            }
+        }
+        len
     }
 
     /// Validator trust of row `i` (Σⱼ W̃ᵢⱼ), adding Aᵢ·W̃ᵢⱼ to `ranks`: the general path.
@@ -415,44 +672,72 @@ impl BondContext<'_> {
     /// [`Self::liquid_row_in_step`] on raw bits, for a context with `unit_range`: α, 1 − α,
     /// W̃, Wb and B₀ all lie in [0, 1], so the EMA `min(1, (1−α)·b + α·w)` needs no clamp
     /// below 0, and the trust, rank and column sums stay within the bounds given at
-    /// `yuma3_row_in_step_bits`.
+    /// `yuma3_row_in_step_bits`. The EMA entries go straight to `out` (room for the row's
+    /// entries); returns the storage row, the trust and how many entries `out` holds.
     fn liquid_row_in_step_bits(
         &self,
         i: usize,
         sigmoid: AlphaSigmoid,
-        ema: &mut SparseMatrix,
+        out: (&mut [u16], &mut [Fx]),
         sums: &mut [Fx],
         ranks: &mut [Fx],
-    ) -> (Vec<RowEntry>, Fx) {
+    ) -> (Vec<RowEntry>, Fx, usize) {
         let len = self.weights.row(i).len();
         let permit = self.has_new_permit(i);
         let stake = unit_bits(Self::at_uid(self.active_stake, i)).unwrap_or(0);
-        let mut storage = Vec::with_capacity(if permit { len } else { 0 });
-        let mut trust = 0_u64;
-        ema.reserve(len);
+        let mut state = LiquidRowState {
+            sigmoid,
+            stake,
+            trust: 0,
+            storage: Vec::with_capacity(if permit { len } else { 0 }),
+            permit,
+            out_cols: out.0,
+            out_vals: out.1,
+            len: 0,
+        };
+        let (parts, norm) = self.in_step_parts(i);
         let consensus = self.consensus;
-        self.for_each_in_step_bits(i, |j, clipped, w, stored| {
-            let index = usize::from(j);
-            trust = trust.wrapping_add(clipped);
-            if let Some(rank) = ranks.get_mut(index) {
-                *rank = add_bits(*rank, mul_unit(stake, clipped));
-            }
-            let b = u16_proportion_bits(stored);
-            let c = consensus.get(index).map_or(0, |&c| c.to_bits() as u64);
-            let alpha = sigmoid.alpha_bits(c, w, b);
-            let decayed = mul_unit(ONE_BITS.wrapping_sub(alpha), b);
-            let value = decayed.wrapping_add(mul_unit(alpha, w)).min(ONE_BITS);
-            if value > 0 {
-                ema.push(j, Fx::from_bits(value as i64));
-                if let Some(total) = sums.get_mut(index) {
-                    *total = add_bits(*total, value);
+        let clip_to_consensus = matches!(self.penalty, Penalty::One);
+        let width = consensus.len().min(ranks.len()).min(sums.len());
+        for (weights, bonds) in parts {
+            // A run of adjacent uids: C, the ranks and the sums sliced once (as in
+            // `yuma3_row_in_step_bits`).
+            if let Some(run) = contiguous_columns(weights).filter(|run| run.end <= width) {
+                if let (Some(run_consensus), Some(run_ranks), Some(run_sums)) = (
+                    consensus.get(run.clone()),
+                    ranks.get_mut(run.clone()),
+                    sums.get_mut(run),
+                ) {
+                    for ((((&(j, raw), &(_, stored)), &c), rank), total) in weights
+                        .iter()
+                        .zip(bonds)
+                        .zip(run_consensus)
+                        .zip(run_ranks)
+                        .zip(run_sums)
+                    {
+                        let c = c.to_bits() as u64;
+                        let w = norm.apply_bits(raw);
+                        let clipped = w.min(c);
+                        let wb = if clip_to_consensus { clipped } else { w };
+                        state.entry((j, c, clipped, wb, stored), Some(rank), Some(total));
+                    }
+                    continue;
                 }
-                if permit {
-                    storage.push((j, unit_bits_to_u16(value)));
-                }
             }
-        });
-        (storage, Fx::from_bits(trust as i64))
+            for (&(j, raw), &(_, stored)) in weights.iter().zip(bonds) {
+                let index = usize::from(j);
+                let c = consensus.get(index).map_or(0, |&c| c.to_bits() as u64);
+                let w = norm.apply_bits(raw);
+                let clipped = w.min(c);
+                let wb = if clip_to_consensus { clipped } else { w };
+                state.entry(
+                    (j, c, clipped, wb, stored),
+                    ranks.get_mut(index),
+                    sums.get_mut(index),
+                );
+            }
+        }
+        (state.storage, Fx::from_bits(state.trust as i64), state.len)
     }
 
     /// Yuma3's fixed-alpha EMA for a row that passed [`Self::same_uids_as_weights`]:
@@ -511,6 +796,152 @@ impl BondContext<'_> {
     fn has_new_permit(&self, i: usize) -> bool {
         self.new_permit.get(i).copied().unwrap_or(false)
     }
+}
+
+/// One entry of [`BondContext::classic_ema_in_step_bits`]: `rates` is (α, 1 − α, Aᵢ), `entry`
+/// (uid, Wbᵢⱼ, stored bond), `divisors` column j's ΔB and B₀ divisors; a value > 0 is
+/// appended to `out` (columns, values, length) and added to `total`. A function rather than
+/// a closure so that both loops inline it.
+#[inline(always)]
+fn classic_ema_entry(
+    rates: (u64, u64, u64),
+    entry: (u16, u64, u16),
+    divisors: (Option<&ColumnDivisor>, Option<&ColumnDivisor>),
+    total: Option<&mut Fx>,
+    out: &mut (&mut [u16], &mut [Fx], &mut usize),
+) {
+    let (alpha, keep, stake) = rates;
+    let (j, wb, stored) = entry;
+    let weighted = mul_unit(wb, stake);
+    let delta = divisors
+        .0
+        .map_or(weighted, |divisor| divisor.divide_unit(weighted));
+    let old_value = u16_to_fixed(stored);
+    let old = divisors
+        .1
+        .map_or(old_value, |divisor| divisor.divide(old_value));
+    let value = mul_unit(alpha, delta).wrapping_add(mul_unit(keep, old.to_bits() as u64));
+    if value > 0 {
+        let (cols, vals, len) = out;
+        if let (Some(col), Some(slot)) = (cols.get_mut(**len), vals.get_mut(**len)) {
+            *col = j;
+            *slot = Fx::from_bits(value as i64);
+            **len = len.wrapping_add(1);
+        }
+        if let Some(total) = total {
+            *total = add_bits(*total, value);
+        }
+    }
+}
+
+/// What [`BondContext::liquid_row_in_step_bits`] carries from entry to entry.
+struct LiquidRowState<'o> {
+    sigmoid: AlphaSigmoid,
+    /// Aᵢ's bits.
+    stake: u64,
+    trust: u64,
+    storage: Vec<RowEntry>,
+    permit: bool,
+    out_cols: &'o mut [u16],
+    out_vals: &'o mut [Fx],
+    len: usize,
+}
+
+impl LiquidRowState<'_> {
+    /// One entry: (uid, Cⱼ, W̃ᵢⱼ, Wbᵢⱼ, stored bond), all bits in [0, 1] but the bond; its
+    /// rank and column sum, where they exist.
+    #[inline(always)]
+    fn entry(
+        &mut self,
+        (j, c, clipped, w, stored): (u16, u64, u64, u64, u16),
+        rank: Option<&mut Fx>,
+        total: Option<&mut Fx>,
+    ) {
+        self.trust = self.trust.wrapping_add(clipped);
+        if let Some(rank) = rank {
+            *rank = add_bits(*rank, mul_unit(self.stake, clipped));
+        }
+        let b = u16_proportion_bits(stored);
+        let alpha = self.sigmoid.alpha_bits(c, w, b);
+        let decayed = mul_unit(ONE_BITS.wrapping_sub(alpha), b);
+        let value = decayed.wrapping_add(mul_unit(alpha, w)).min(ONE_BITS);
+        if value > 0 {
+            if let (Some(col), Some(slot)) = (
+                self.out_cols.get_mut(self.len),
+                self.out_vals.get_mut(self.len),
+            ) {
+                *col = j;
+                *slot = Fx::from_bits(value as i64);
+                self.len = self.len.wrapping_add(1);
+            }
+            if let Some(total) = total {
+                *total = add_bits(*total, value);
+            }
+            if self.permit {
+                self.storage.push((j, unit_bits_to_u16(value)));
+            }
+        }
+    }
+}
+
+/// Runs shorter than this are walked entry by entry: slicing the per-column vectors costs
+/// about as much as a few lookups.
+const MIN_RUN: usize = 8;
+
+/// The run of adjacent uids that starts at position `p` of a row's columns, as (positions,
+/// uids): `cols[p..end]` are exactly the uids `first..first + (end - p)`. Found by galloping
+/// (so a run of length 1 costs one probe), then checked entry by entry, so a row out of
+/// order only ever gives shorter runs, never a wrong one.
+fn adjacent_run(
+    cols: &[u16],
+    p: usize,
+) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let first = usize::from(*cols.get(p)?);
+    let adjacent = |q: usize| {
+        cols.get(q)
+            .is_some_and(|&c| usize::from(c).wrapping_sub(first) == q.wrapping_sub(p))
+    };
+    let last = cols.len().saturating_sub(1);
+    let end = if adjacent(last) {
+        cols.len()
+    } else {
+        // adjacent(lo) holds and adjacent(hi) does not; in a strictly ascending row the
+        // property holds up to some position and fails from there on.
+        let (mut lo, mut step) = (p, 1_usize);
+        let mut hi = loop {
+            let q = p.saturating_add(step);
+            if q >= last || !adjacent(q) {
+                break q.min(last);
+            }
+            lo = q;
+            step = step.saturating_mul(2);
+        };
+        while hi.saturating_sub(lo) > 1 {
+            let mid = lo.saturating_add(hi.saturating_sub(lo) / 2);
+            if adjacent(mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo.saturating_add(1)
+    };
+    let uids = first..first.saturating_add(end.saturating_sub(p));
+    let checked = cols
+        .get(p..end)?
+        .iter()
+        .zip(uids.clone())
+        .fold(true, |ok, (&c, uid)| ok & (usize::from(c) == uid));
+    checked.then_some((p..end, uids))
+}
+
+/// The uids of a strictly ascending part of a row, as a range, when they are adjacent (the
+/// first and last uid then leave no room for a gap).
+#[inline(always)]
+fn contiguous_columns(part: &[(u16, u16)]) -> Option<std::ops::Range<usize>> {
+    let (&(first, _), &(last, _)) = (part.first()?, part.last()?);
+    let (start, end) = (usize::from(first), usize::from(last).checked_add(1)?);
+    (end.checked_sub(start)? == part.len()).then_some(start..end)
 }
 
 /// Rⱼ += Aᵢ·W̃ᵢⱼ. A zero stake adds zero: the reference's sum is unchanged by it.
@@ -605,20 +1036,11 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
                     if let Some(stake) = unit_stake(stake) {
                         // Raw bits (see `yuma3_row_in_step_bits` for the bounds); a stored
                         // bond column sums at most 65535 · 2¹⁵ < 2³¹.
-                        let mut row_trust = 0_u64;
-                        ctx.for_each_in_step_bits(i, |j, clipped, wb, stored| {
-                            row_trust = row_trust.wrapping_add(clipped);
-                            let index = usize::from(j);
-                            if let (Some(rank), Some(old), Some(delta)) = (
-                                ranks.get_mut(index),
-                                old_sums.get_mut(index),
-                                delta_sums.get_mut(index),
-                            ) {
-                                *rank = add_bits(*rank, mul_unit(stake, clipped));
-                                *old = add_bits(*old, u64::from(stored) << 32_u32);
-                                *delta = add_bits(*delta, mul_unit(wb, stake));
-                            }
-                        });
+                        let row_trust = ctx.classic_sums_in_step_bits(
+                            i,
+                            stake,
+                            [&mut ranks, &mut old_sums, &mut delta_sums],
+                        );
                         trust.push(Fx::from_bits(row_trust as i64));
                         continue;
                     }
@@ -696,24 +1118,17 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
                     unit_alpha,
                     unit_stake(stake),
                 ) {
-                    // Raw bits: ΔBᵢⱼ and B₀ᵢⱼ are at most their columns' sums, so both
-                    // normalized terms and the EMA lie in [0, 1].
-                    ctx.for_each_in_step_bits(i, |j, _, wb, stored| {
-                        let delta = delta_divisors.divide_unit(j, mul_unit(wb, stake));
-                        let old = divide_by_column(&old_divisors, j, u16_to_fixed(stored));
-                        let value = mul_unit(alpha, delta)
-                            .wrapping_add(mul_unit(keep, old.to_bits() as u64));
-                        if value > 0 {
-                            let value = Fx::from_bits(value as i64);
-                            ema.push(j, value);
-                            if let Some(total) = ema_sums.get_mut(usize::from(j)) {
-                                *total = add_bits(*total, value.to_bits() as u64);
-                            }
-                        }
-                    });
-                    ema.end_row();
-                    let (cols, vals) = ema.row(0);
-                    stored.set_row(r, cols, vals);
+                    // Written in place: the row's room is its weight row's length.
+                    let (cols, vals) = stored.room_mut(r);
+                    let len = ctx.classic_ema_in_step_bits(
+                        i,
+                        (alpha, keep, stake),
+                        (&delta_divisors, &old_divisors),
+                        &mut ema_sums,
+                        cols,
+                        vals,
+                    );
+                    stored.set_len(r, len);
                     continue;
                 }
                 if in_step.get(r).copied().unwrap_or(false) {
@@ -766,19 +1181,60 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
                         // Raw bits: an EMA value is at most its column's sum, so B̂ᵢⱼ ≤ 1,
                         // and Dᵢ = Σⱼ Iⱼ·B̂ᵢⱼ ≤ Σⱼ Iⱼ ≤ 1.
                         let mut total = 0_u64;
-                        for (&j, value) in cols.iter().zip(vals.iter_mut()) {
-                            let bits = ema_divisors.divide_unit(j, value.to_bits() as u64) as i64;
-                            *value = Fx::from_bits(bits);
-                            let index = usize::from(j);
-                            if let (Some(&at), Some(max)) =
-                                (incentive.get(index), maxima.get_mut(index))
-                            {
-                                total =
+                        let entry =
+                            |total: &mut u64, value: &mut Fx, bits: u64, at: Fx, max: &mut Fx| {
+                                let bits = bits as i64;
+                                *value = Fx::from_bits(bits);
+                                *total =
                                     total.wrapping_add(mul_unit(at.to_bits() as u64, bits as u64));
                                 if max.to_bits() < bits {
                                     *max = *value;
                                 }
+                            };
+                        let mut p = 0_usize;
+                        while p < cols.len() {
+                            // Runs of adjacent uids read the divisors, I and the maxima as
+                            // slices (see `in_step_parts`).
+                            if let Some((at, uids)) =
+                                adjacent_run(cols, p).filter(|(at, _)| at.len() >= MIN_RUN)
+                            {
+                                if let (
+                                    Some(run_vals),
+                                    Some(run_divisors),
+                                    Some(run_incentive),
+                                    Some(run_maxima),
+                                ) = (
+                                    vals.get_mut(at.clone()),
+                                    ema_divisors.run(uids.clone()),
+                                    incentive.get(uids.clone()),
+                                    maxima.get_mut(uids),
+                                ) {
+                                    for (((value, divisor), &at), max) in run_vals
+                                        .iter_mut()
+                                        .zip(run_divisors)
+                                        .zip(run_incentive)
+                                        .zip(run_maxima)
+                                    {
+                                        let bits = divisor.divide_unit(value.to_bits() as u64);
+                                        entry(&mut total, value, bits, at, max);
+                                    }
+                                    p = at.end;
+                                    continue;
+                                }
                             }
+                            // One entry by lookups.
+                            if let (Some(&j), Some(value)) = (cols.get(p), vals.get_mut(p)) {
+                                let bits = ema_divisors.divide_unit(j, value.to_bits() as u64);
+                                let index = usize::from(j);
+                                if let (Some(&at), Some(max)) =
+                                    (incentive.get(index), maxima.get_mut(index))
+                                {
+                                    entry(&mut total, value, bits, at, max);
+                                } else {
+                                    *value = Fx::from_bits(bits as i64);
+                                }
+                            }
+                            p = p.saturating_add(1);
                         }
                         return Fx::from_bits(total as i64);
                     }
@@ -820,18 +1276,47 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
                     return Vec::new();
                 }
                 let (cols, vals) = ema_rows.row(i);
-                cols.iter()
-                    .zip(vals)
-                    .map(|(&j, &b)| {
-                        // A normalized bond is in [0, 1], so `divide_unit` applies (it is
-                        // `divide` there) and its quotient is non-negative.
-                        let stored = match unit_bits(b) {
-                            Some(bits) => unit_bits_to_u16(max_divisors.divide_unit(j, bits)),
-                            None => fixed_proportion_to_u16(divide_by_column(&max_divisors, j, b)),
-                        };
-                        (j, stored)
-                    })
-                    .collect()
+                // A normalized bond is in [0, 1], so `divide_unit` applies (it is `divide`
+                // there) and its quotient is non-negative.
+                let store = |j: u16, b: Fx, divisor: Option<&ColumnDivisor>| {
+                    let stored = match (unit_bits(b), divisor) {
+                        (Some(bits), Some(divisor)) => unit_bits_to_u16(divisor.divide_unit(bits)),
+                        (Some(bits), None) => unit_bits_to_u16(bits),
+                        (None, Some(divisor)) => fixed_proportion_to_u16(divisor.divide(b)),
+                        (None, None) => fixed_proportion_to_u16(b),
+                    };
+                    (j, stored)
+                };
+                let mut row = Vec::with_capacity(cols.len());
+                let mut p = 0_usize;
+                while p < cols.len() {
+                    // Runs of adjacent uids read the divisors as a slice; not in the general
+                    // path (`unit_range` off), so the tests that compare the two check them.
+                    if let Some((at, uids)) = adjacent_run(cols, p)
+                        .filter(|(at, _)| ctx.unit_range && at.len() >= MIN_RUN)
+                    {
+                        if let (Some(run_cols), Some(run_vals), Some(run_divisors)) = (
+                            cols.get(at.clone()),
+                            vals.get(at.clone()),
+                            max_divisors.run(uids),
+                        ) {
+                            row.extend(
+                                run_cols
+                                    .iter()
+                                    .zip(run_vals)
+                                    .zip(run_divisors)
+                                    .map(|((&j, &b), divisor)| store(j, b, Some(divisor))),
+                            );
+                            p = at.end;
+                            continue;
+                        }
+                    }
+                    if let (Some(&j), Some(&b)) = (cols.get(p), vals.get(p)) {
+                        row.push(store(j, b, max_divisors.column(j)));
+                    }
+                    p = p.saturating_add(1);
+                }
+                row
             })
         })
         .collect();
@@ -969,16 +1454,26 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
                 let in_step = ctx.same_uids_as_weights(i);
                 recomputed.push(in_step && liquid.is_none());
                 if in_step {
+                    // Whether the row went straight to its stored room (not through `ema`).
+                    let mut in_place = false;
                     let (storage, row_trust) = match liquid {
-                        Some(sigmoid) => {
-                            if ctx.unit_range {
-                                ctx.liquid_row_in_step_bits(
-                                    i, sigmoid, &mut ema, &mut sums, &mut ranks,
-                                )
-                            } else {
+                        Some(sigmoid) => match stored.as_mut().filter(|_| ctx.unit_range) {
+                            Some(stored) => {
+                                let (storage, row_trust, len) = ctx.liquid_row_in_step_bits(
+                                    i,
+                                    sigmoid,
+                                    stored.room_mut(r),
+                                    &mut sums,
+                                    &mut ranks,
+                                );
+                                stored.set_len(r, len);
+                                in_place = true;
+                                (storage, row_trust)
+                            }
+                            None => {
                                 ctx.liquid_row_in_step(i, sigmoid, &mut ema, &mut sums, &mut ranks)
                             }
-                        }
+                        },
                         None => match unit_alpha {
                             Some((alpha, keep)) => {
                                 ctx.yuma3_row_in_step_bits(i, alpha, keep, &mut sums, &mut ranks)
@@ -988,7 +1483,7 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
                     };
                     bonds.push(storage);
                     trust.push(row_trust);
-                    if let Some(stored) = stored.as_mut() {
+                    if let Some(stored) = stored.as_mut().filter(|_| !in_place) {
                         let (cols, vals) = ema.open_row();
                         stored.set_row(r, cols, vals);
                     }
@@ -1099,22 +1594,13 @@ fn yuma3_dividends(
     // On raw bits where the bounds hold (see `yuma3_row_in_step_bits`): an EMA value is at
     // most its column's sum, so B̂ᵢⱼ ≤ 1, and Σⱼ B̂ᵢⱼ·Iⱼ ≤ Σⱼ Iⱼ ≤ 1.
     let unit_alpha = unit_alpha.filter(|_| all_in_unit_range(incentive));
+    // The stored rows (liquid alpha, and rows off the one-pass loops) too, where a row's
+    // values all lie in [0, 1]: they are positive, so each is at most its column's sum.
+    let unit_incentive = ctx.unit_range && all_in_unit_range(incentive);
     let recomputed_total = |i: usize| match unit_alpha {
-        Some((alpha, keep)) => {
-            let mut total = 0_u64;
-            ctx.for_each_in_step_bits(i, |j, _, wb, stored| {
-                let value =
-                    mul_unit(alpha, wb).wrapping_add(mul_unit(keep, u16_proportion_bits(stored)));
-                if value > 0 {
-                    let normalized = divisors.divide_unit(j, value);
-                    let at = incentive
-                        .get(usize::from(j))
-                        .map_or(0, |&x| x.to_bits() as u64);
-                    total = total.wrapping_add(mul_unit(normalized, at));
-                }
-            });
-            Fx::from_bits(total as i64)
-        }
+        Some((alpha, keep)) => Fx::from_bits(
+            ctx.fixed_dividend_in_step_bits(i, alpha, keep, &divisors, incentive) as i64,
+        ),
         None => ctx.fixed_ema_in_step(i, alpha, keep).fold(ZERO, term),
     };
     // Ranges are independent; `collect` keeps them, and the rows in them, in order.
@@ -1132,10 +1618,15 @@ fn yuma3_dividends(
                             Some(rows) => rows.row(i),
                             None => part.ema.row(r),
                         };
-                        cols.iter()
-                            .copied()
-                            .zip(vals.iter().copied())
-                            .fold(ZERO, term)
+                        if unit_incentive && all_in_unit_range(vals) {
+                            let total = stored_dividend_bits(cols, vals, &divisors, incentive);
+                            Fx::from_bits(total as i64)
+                        } else {
+                            cols.iter()
+                                .copied()
+                                .zip(vals.iter().copied())
+                                .fold(ZERO, term)
+                        }
                     };
                     total
                         .checked_mul(BondContext::at_uid(ctx.active_stake, i))
@@ -1147,6 +1638,44 @@ fn yuma3_dividends(
     let mut dividends: Vec<Fx> = per_part.into_iter().flatten().collect();
     normalize(&mut dividends);
     dividends
+}
+
+/// Σⱼ B̂ᵢⱼ·Iⱼ for a stored EMA row on raw bits, where its values and I lie in [0, 1] (the
+/// bounds are those of `yuma3_dividends`); runs of adjacent uids read the divisors and I as
+/// slices.
+fn stored_dividend_bits(
+    cols: &[u16],
+    vals: &[Fx],
+    divisors: &ColumnDivisors,
+    incentive: &[Fx],
+) -> u64 {
+    let mut total = 0_u64;
+    let mut p = 0_usize;
+    while p < cols.len() {
+        if let Some((at, uids)) = adjacent_run(cols, p).filter(|(at, _)| at.len() >= MIN_RUN) {
+            if let (Some(run_vals), Some(run_divisors), Some(run_incentive)) = (
+                vals.get(at.clone()),
+                divisors.run(uids.clone()),
+                incentive.get(uids),
+            ) {
+                for ((&b, divisor), &x) in run_vals.iter().zip(run_divisors).zip(run_incentive) {
+                    let normalized = divisor.divide_unit(b.to_bits() as u64);
+                    total = total.wrapping_add(mul_unit(normalized, x.to_bits() as u64));
+                }
+                p = at.end;
+                continue;
+            }
+        }
+        if let (Some(&j), Some(&b)) = (cols.get(p), vals.get(p)) {
+            let normalized = divisors.divide_unit(j, b.to_bits() as u64);
+            let x = incentive
+                .get(usize::from(j))
+                .map_or(0, |&x| x.to_bits() as u64);
+            total = total.wrapping_add(mul_unit(normalized, x));
+        }
+        p = p.saturating_add(1);
+    }
+    total
 }
 
 /// Adds two rows entry by entry into a matrix row: ascending uids, sums > 0 only.
@@ -1348,6 +1877,59 @@ fn scatter_running_maxima(row: &RowBuf, dense: &mut [Fx]) {
             highest = Some(j);
             if let Some(slot) = dense.get_mut(usize::from(j)) {
                 *slot = value;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod tests {
+    use super::{adjacent_run, contiguous_columns};
+    use proptest::prelude::*;
+
+    /// The longest run of adjacent uids from position p, entry by entry.
+    fn longest_run(cols: &[u16], p: usize) -> usize {
+        let mut end = p + 1;
+        while end < cols.len() && usize::from(cols[end]) == usize::from(cols[p]) + (end - p) {
+            end += 1;
+        }
+        end
+    }
+
+    proptest! {
+        /// On ascending rows the galloping search finds the longest run; on any row it never
+        /// reports a run that is not one.
+        #[test]
+        fn adjacent_runs_match_a_linear_scan(
+            mut cols in proptest::collection::vec(0_u16..200, 1..120),
+            sort in any::<bool>(),
+            p in any::<proptest::sample::Index>(),
+        ) {
+            if sort {
+                cols.sort_unstable();
+                cols.dedup();
+            }
+            let p = p.index(cols.len());
+            let longest = longest_run(&cols, p);
+            match adjacent_run(&cols, p) {
+                Some((at, uids)) => {
+                    prop_assert_eq!(at.start, p);
+                    prop_assert!(at.end > p && at.end <= longest);
+                    if sort {
+                        prop_assert_eq!(at.end, longest);
+                    }
+                    for (q, uid) in at.zip(uids) {
+                        prop_assert_eq!(usize::from(cols[q]), uid);
+                    }
+                }
+                None => prop_assert!(!sort),
+            }
+            if sort {
+                let part: Vec<(u16, u16)> = cols.iter().map(|&j| (j, 1)).collect();
+                let whole = longest_run(&cols, 0) == cols.len();
+                let expected = whole.then(|| usize::from(cols[0])..usize::from(cols[0]) + cols.len());
+                prop_assert_eq!(contiguous_columns(&part), expected);
             }
         }
     }

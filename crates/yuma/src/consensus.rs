@@ -26,7 +26,7 @@
 //! row has several entries in it on average, so the per-(voter, block) visits stay a fraction
 //! of the entries. Cost grows with the non-zero weights.
 
-use crate::fixed::{add, normalize, sub, sum, Fx, ZERO};
+use crate::fixed::{add, normalize, sub, sum, Fx, RowNorm, ZERO};
 use crate::sparse::{RowSource, SparseMatrix};
 use rayon::prelude::*;
 
@@ -178,6 +178,20 @@ impl<'a, R: RowSource> VoterRows<'a, R> {
             },
         }
     }
+
+    /// Voter `v`'s entries from position `from` on when they are exactly the columns
+    /// `lo..lo + width` (see [`RowSource::full_span`]); never for a sorted copy.
+    #[inline]
+    fn full_span(
+        &self,
+        v: usize,
+        from: usize,
+        lo: usize,
+        width: usize,
+    ) -> Option<(&'a [(u16, u16)], RowNorm)> {
+        let i = self.source.get(v).copied().flatten()?;
+        self.weights.full_span(i, from, lo, width)
+    }
 }
 
 /// A block's positive (score, stake) pairs, column by column; reused from block to block.
@@ -202,10 +216,16 @@ impl BlockBuffer {
         width: usize,
     ) {
         let hi = lo.saturating_add(width);
-        // Count first (columns only), so the pairs of a column are contiguous.
+        // Count first (columns only), so the pairs of a column are contiguous. A voter with
+        // every column of the block (a full span) adds one to each: counted once, not walked.
         self.starts.clear();
         self.starts.resize(width.saturating_add(1), 0);
+        let mut full_voters = 0_usize;
         for (v, &from) in cursors.iter().enumerate() {
+            if rows.full_span(v, from, lo, width).is_some() {
+                full_voters = full_voters.saturating_add(1);
+                continue;
+            }
             rows.scan_below(v, from, hi, |j, _| {
                 let slot = usize::from(j).wrapping_sub(lo).wrapping_add(1);
                 if let Some(count) = self.starts.get_mut(slot) {
@@ -214,7 +234,11 @@ impl BlockBuffer {
             });
         }
         let mut running = 0_usize;
-        for start in &mut self.starts {
+        for (c, start) in self.starts.iter_mut().enumerate() {
+            // Slot c + 1 counts column c; slot 0 stays the start of column 0.
+            if c > 0 {
+                *start = start.saturating_add(full_voters);
+            }
             running = running.saturating_add(*start);
             *start = running;
         }
@@ -227,6 +251,21 @@ impl BlockBuffer {
         }
         let (ends, pairs) = (&mut self.ends, &mut self.pairs);
         for (v, (&stake, cursor)) in voter_stake.iter().zip(cursors.iter_mut()).enumerate() {
+            if let Some((span, norm)) = rows.full_span(v, *cursor, lo, width) {
+                // Entry c of the span is column lo + c: no column to read or check.
+                for (&(_, raw), next) in span.iter().zip(ends.iter_mut()) {
+                    let score = norm.apply(raw);
+                    if score <= ZERO {
+                        continue;
+                    }
+                    if let Some(pair) = pairs.get_mut(*next) {
+                        *pair = (score, stake);
+                    }
+                    *next = next.wrapping_add(1);
+                }
+                *cursor = cursor.saturating_add(span.len());
+                continue;
+            }
             *cursor = rows.scan_below(v, *cursor, hi, |j, score| {
                 // Zero scores are implicit: the quantile counts them from the stake left over.
                 if score <= ZERO {
@@ -263,7 +302,8 @@ impl Quantile {
         let mut positive_stake = 0_i64;
         let (mut lowest, mut highest) = (i64::MAX, i64::MIN);
         for &(score, stake) in pairs.iter() {
-            positive_stake = positive_stake.saturating_add(stake.to_bits());
+            // Plain: positive stakes of distinct voters sum to at most Σŝ ≤ 1.
+            positive_stake = positive_stake.wrapping_add(stake.to_bits());
             lowest = lowest.min(score.to_bits());
             highest = highest.max(score.to_bits());
         }
@@ -336,7 +376,9 @@ fn smallest_score_above(
         histogram.fill(ZERO);
         for &(score, stake) in active.iter() {
             if let Some(total) = histogram.get_mut(bucket(score)) {
-                *total = add(*total, stake);
+                // A plain addition: the stakes are positive and all of them sum to Σŝ ≤ 1,
+                // so no partial sum can reach the limit where `add` would saturate.
+                *total = Fx::from_bits(total.to_bits().wrapping_add(stake.to_bits()));
             }
         }
         let mut chosen = None;
@@ -527,6 +569,98 @@ mod tests {
                 consensus(&active, &to_matrix(&rows), kappa, n),
                 oracle(&active, &rows, kappa, n)
             );
+        }
+
+        /// Weight rows as the epoch holds them (views of the input around the left-out
+        /// diagonal), mostly full, so many voter rows cover whole blocks and take the
+        /// full-span gather: the same consensus as the same normalized rows read entry by
+        /// entry from a plain matrix (which never takes it), and as the quickselect.
+        #[test]
+        fn full_spans_match_the_entry_walk(
+            n in 60_usize..300,
+            seed in any::<u64>(),
+            voters in 1_usize..40,
+            kappa in 0_u16..=u16::MAX,
+            owner in any::<bool>(),
+        ) {
+            let mut state = seed | 1;
+            let mut next = move |below: u64| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state % below.max(1)
+            };
+            let voters = voters.min(n);
+            let neurons: Vec<crate::NeuronInput> = (0..n).map(|uid| {
+                let mut weights: Vec<(u16, u16)> = Vec::new();
+                if uid < voters {
+                    // Full rows, full rows with a gap or two, a range, or zeros here and there.
+                    let shape = next(6);
+                    let (gap_a, gap_b) = (next(n as u64) as u16, next(n as u64) as u16);
+                    let (from, to) = if shape == 3 {
+                        let a = next(n as u64) as u16;
+                        (a, a + next((n as u64) - u64::from(a)) as u16)
+                    } else {
+                        (0, n as u16 - 1)
+                    };
+                    for j in from..=to {
+                        if shape == 1 && (j == gap_a || j == gap_b) {
+                            continue;
+                        }
+                        let w = if shape == 2 && next(20) == 0 { 0 } else { 1 + next(65_535) as u16 };
+                        weights.push((j, w));
+                    }
+                    if shape == 4 && next(3) == 0 {
+                        weights.reverse();
+                    }
+                }
+                crate::NeuronInput {
+                    stake: if uid < voters { next(4) } else { 0 },
+                    tao_stake: 0,
+                    commit_block: None,
+                    last_update: 1_000,
+                    registered_at: 1,
+                    validator_permit: uid < voters,
+                    weights,
+                    bonds: Vec::new(),
+                }
+            }).collect();
+            let input = crate::EpochInput {
+                block: 1_000,
+                last_epoch_block: 0,
+                owner_uid: owner.then_some(0),
+                emission_rao: 0,
+                params: crate::Params {
+                    tempo: 100,
+                    activity_cutoff_blocks: 5_000,
+                    kappa,
+                    bonds_penalty: 0,
+                    bonds_moving_average: 900_000,
+                    yuma3: false,
+                    liquid_alpha: false,
+                    alpha_low: 0,
+                    alpha_high: 0,
+                    alpha_sigmoid_steepness: 0,
+                    max_allowed_validators: 64,
+                    stake_threshold: 0,
+                    tao_weight: 0,
+                    commit_reveal: false,
+                },
+                neurons,
+            };
+            let registered_at = vec![1_u64; n];
+            let permit: Vec<bool> = (0..n).map(|uid| uid < voters).collect();
+            let weights = crate::weights::Weights::build(
+                &input, &registered_at, &permit, owner.then_some(0), None);
+            let rows: Vec<Vec<(u16, Fx)>> = (0..n)
+                .map(|i| weights.row(i).entries().collect())
+                .collect();
+            let mut active: Vec<Fx> = input.neurons.iter().map(|x| Fx::from_num(x.stake)).collect();
+            normalize(&mut active);
+            let kappa = crate::fixed::u16_param(kappa);
+            let from_views = consensus(&active, &weights, kappa, n);
+            prop_assert_eq!(&from_views, &consensus(&active, &to_matrix(&rows), kappa, n));
+            prop_assert_eq!(from_views, oracle(&active, &rows, kappa, n));
         }
 
         /// Many voters, so the histogram rounds run: scores over several magnitudes, with

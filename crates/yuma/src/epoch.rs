@@ -19,12 +19,27 @@ use rayon::prelude::*;
 /// the reference chain's production (sparse) epoch. Fails only on input the reference could
 /// never hold in storage (see [`YumaError`]).
 pub fn epoch(input: &EpochInput) -> Result<EpochOutput, YumaError> {
-    epoch_using(input, true)
+    epoch_using(input, true).map(|(output, _)| output)
+}
+
+/// Incentive, dividends and validator trust before they are rounded to u16 for the output:
+/// the tests that compare the one-pass and general paths compare these too, since rounding
+/// hides a difference in the last bits.
+#[derive(Debug, PartialEq)]
+struct Unrounded {
+    incentive: Vec<Fx>,
+    dividends: Vec<Fx>,
+    validator_trust: Vec<Fx>,
 }
 
 /// [`epoch`], with `one_pass_rows` false sending every bond row through the general path.
-fn epoch_using(input: &EpochInput, one_pass_rows: bool) -> Result<EpochOutput, YumaError> {
-    validate(input)?;
+fn epoch_using(
+    input: &EpochInput,
+    one_pass_rows: bool,
+) -> Result<(EpochOutput, Unrounded), YumaError> {
+    // The weight rows' raw sums, when every row strictly ascends (the validation pass sums
+    // them as it checks them, so Weights::build does not walk the rows again).
+    let row_sums = validate(input)?;
     let neurons = &input.neurons;
     let n = neurons.len();
     let params = &input.params;
@@ -58,7 +73,13 @@ fn epoch_using(input: &EpochInput, one_pass_rows: bool) -> Result<EpochOutput, Y
     normalize(&mut active_stake);
 
     let registered_at: Vec<u64> = neurons.iter().map(|neuron| neuron.registered_at).collect();
-    let weights = Weights::build(input, &registered_at, &old_permit, owner);
+    let weights = Weights::build(
+        input,
+        &registered_at,
+        &old_permit,
+        owner,
+        row_sums.as_deref(),
+    );
     let consensus = consensus(&active_stake, &weights, u16_param(params.kappa), n);
 
     let bonds_penalty = u16_param(params.bonds_penalty);
@@ -131,12 +152,19 @@ fn epoch_using(input: &EpochInput, one_pass_rows: bool) -> Result<EpochOutput, Y
             }
         })
         .collect();
-    Ok(EpochOutput { neurons: outputs })
+    let unrounded = Unrounded {
+        incentive,
+        dividends,
+        validator_trust,
+    };
+    Ok((EpochOutput { neurons: outputs }, unrounded))
 }
 
-/// Reject what the reference could never hold in storage.
+/// Reject what the reference could never hold in storage. When every weight and bond row
+/// strictly ascends below n (the common case), returns each weight row's raw sum, taken in
+/// the same pass.
 #[inline(never)]
-fn validate(input: &EpochInput) -> Result<(), YumaError> {
+fn validate(input: &EpochInput) -> Result<Option<Vec<u64>>, YumaError> {
     let n = input.neurons.len();
     if n > MAX_NEURONS {
         return Err(YumaError::TooManyNeurons {
@@ -157,12 +185,16 @@ fn validate(input: &EpochInput) -> Result<(), YumaError> {
     }
     // The common case, checked for all rows in parallel: every row strictly ascends below n,
     // so none repeats a uid or names one out of range.
-    let well_formed = input
+    let row_sums: Option<Vec<u64>> = input
         .neurons
         .par_iter()
-        .all(|neuron| ascending_below(&neuron.weights, n) && ascending_below(&neuron.bonds, n));
-    if well_formed {
-        return Ok(());
+        .map(|neuron| {
+            let (sum, well_formed) = sum_ascending_below(&neuron.weights, n);
+            (well_formed && ascending_below(&neuron.bonds, n)).then_some(sum)
+        })
+        .collect();
+    if row_sums.is_some() {
+        return Ok(row_sums);
     }
     // Otherwise find the first offending row in order, so the error does not depend on timing.
     // `last_seen[j]` holds 1 + the last row that named uid j, to find repeats in O(entries).
@@ -198,17 +230,28 @@ fn validate(input: &EpochInput) -> Result<(), YumaError> {
             }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Whether the uids of `row` strictly ascend and all lie below `n`, without branching per entry.
 #[inline]
 fn ascending_below(row: &[RowEntry], n: usize) -> bool {
+    // Two slices zipped (not an iterator and its `skip`), so the loop vectorizes.
     let ascending = row
         .iter()
-        .zip(row.iter().skip(1))
+        .zip(row.get(1..).unwrap_or(&[]))
         .fold(true, |ok, (&(a, _), &(b, _))| ok & (a < b));
     ascending && row.last().is_none_or(|&(uid, _)| usize::from(uid) < n)
+}
+
+/// [`ascending_below`] and the sum of the row's raw weights. Two plain loops over the row
+/// (each vectorizes) rather than one that does both.
+#[inline]
+fn sum_ascending_below(row: &[RowEntry], n: usize) -> (u64, bool) {
+    let sum = row
+        .iter()
+        .fold(0_u64, |acc, &(_, w)| acc.wrapping_add(u64::from(w)));
+    (sum, ascending_below(row, n))
 }
 
 /// S: stake weights with the threshold applied (the owner exempt), normalized in I64F64 and
@@ -343,7 +386,8 @@ mod tests {
     }
 
     /// Weight rows over `n` uids: full, sparse or empty, a few out of order; some include the
-    /// validator's own uid.
+    /// validator's own uid. In about half the subnets some uids re-registered (their weights
+    /// are outdated).
     fn subnet(max_n: usize) -> impl Strategy<Value = EpochInput> {
         (
             2..max_n,
@@ -352,65 +396,78 @@ mod tests {
             any::<bool>(),
             0_u8..3,
             any::<bool>(),
+            any::<bool>(),
+            0_u8..3,
         )
-            .prop_map(|(n, seed, yuma3, liquid_alpha, penalty, owner)| {
-                let mut state = seed | 1;
-                let mut next = move |below: u64| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state % below.max(1)
-                };
-                let validators = 1 + next(n as u64) as usize;
-                let neurons = (0..n)
-                    .map(|uid| {
-                        let is_validator = uid < validators;
-                        let density = next(3);
-                        let mut weights: Vec<(u16, u16)> = Vec::new();
-                        for j in 0..n as u16 {
-                            if is_validator && (density == 0 || next(4) < density) {
-                                weights.push((j, next(65_536) as u16));
+            .prop_map(
+                |(n, seed, yuma3, liquid_alpha, penalty, owner, reregistered, moving_average)| {
+                    let mut state = seed | 1;
+                    let mut next = move |below: u64| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        state % below.max(1)
+                    };
+                    let validators = 1 + next(n as u64) as usize;
+                    let neurons = (0..n)
+                        .map(|uid| {
+                            let is_validator = uid < validators;
+                            let density = next(3);
+                            let mut weights: Vec<(u16, u16)> = Vec::new();
+                            for j in 0..n as u16 {
+                                if is_validator && (density == 0 || next(4) < density) {
+                                    weights.push((j, next(65_536) as u16));
+                                }
                             }
-                        }
-                        if next(10) == 0 {
-                            weights.reverse();
-                        }
-                        NeuronInput {
-                            stake: if is_validator { 1 + next(1_000_000) } else { 0 },
-                            tao_stake: 0,
-                            commit_block: None,
-                            last_update: 1_000,
-                            registered_at: if next(12) == 0 { 1_200 } else { 1 },
-                            validator_permit: is_validator,
-                            weights,
-                            bonds: Vec::new(),
-                        }
-                    })
-                    .collect();
-                EpochInput {
-                    block: 1_100,
-                    last_epoch_block: 0,
-                    owner_uid: owner.then_some(0),
-                    emission_rao: 1_000_000_000,
-                    params: crate::Params {
-                        tempo: 100,
-                        activity_cutoff_blocks: 5_000,
-                        kappa: 32_767,
-                        bonds_penalty: [0, 65_535, 30_000][usize::from(penalty)],
-                        bonds_moving_average: 900_000,
-                        yuma3,
-                        liquid_alpha,
-                        alpha_low: 45_875,
-                        alpha_high: 58_982,
-                        alpha_sigmoid_steepness: 1000,
-                        max_allowed_validators: 64,
-                        stake_threshold: 0,
-                        tao_weight: 0,
-                        commit_reveal: false,
-                    },
-                    neurons,
-                }
-            })
+                            if next(10) == 0 {
+                                weights.reverse();
+                            }
+                            NeuronInput {
+                                stake: if is_validator { 1 + next(1_000_000) } else { 0 },
+                                tao_stake: 0,
+                                commit_block: None,
+                                last_update: 1_000,
+                                // Without re-registrations, full rows stay runs of adjacent uids.
+                                registered_at: if reregistered && next(12) == 0 {
+                                    1_200
+                                } else {
+                                    1
+                                },
+                                validator_permit: is_validator,
+                                weights,
+                                bonds: Vec::new(),
+                            }
+                        })
+                        .collect();
+                    EpochInput {
+                        block: 1_100,
+                        last_epoch_block: 0,
+                        owner_uid: owner.then_some(0),
+                        emission_rao: 1_000_000_000,
+                        params: crate::Params {
+                            tempo: 100,
+                            activity_cutoff_blocks: 5_000,
+                            kappa: 32_767,
+                            bonds_penalty: [0, 65_535, 30_000][usize::from(penalty)],
+                            // α = 0.1, 1 and 0.5: under α = 1 a last-bit difference in
+                            // Wb reaches the EMA and the dividends instead of being floored
+                            // away by the multiplication.
+                            bonds_moving_average: [900_000, 0, 500_000]
+                                [usize::from(moving_average)],
+                            yuma3,
+                            liquid_alpha,
+                            alpha_low: 45_875,
+                            alpha_high: 58_982,
+                            alpha_sigmoid_steepness: 1000,
+                            max_allowed_validators: 64,
+                            stake_threshold: 0,
+                            tao_weight: 0,
+                            commit_reveal: false,
+                        },
+                        neurons,
+                    }
+                },
+            )
     }
 
     proptest! {
@@ -421,9 +478,10 @@ mod tests {
         #[test]
         fn one_pass_rows_match_the_general_path(mut input in subnet(160)) {
             for _ in 0..3 {
-                let fast = epoch_using(&input, true).unwrap();
-                let general = epoch_using(&input, false).unwrap();
+                let (fast, fast_unrounded) = epoch_using(&input, true).unwrap();
+                let (general, general_unrounded) = epoch_using(&input, false).unwrap();
                 prop_assert_eq!(&fast, &general);
+                prop_assert_eq!(fast_unrounded, general_unrounded);
                 for (neuron, out) in input.neurons.iter_mut().zip(&fast.neurons) {
                     neuron.bonds = out.bonds.clone();
                     neuron.validator_permit = out.validator_permit;
@@ -433,6 +491,25 @@ mod tests {
                 for neuron in &mut input.neurons {
                     neuron.last_update = input.block - 1;
                 }
+            }
+        }
+    }
+
+    proptest! {
+        /// The row sums validation takes on the way build the same W as the rows walked
+        /// again by `Weights::build`.
+        #[test]
+        fn validated_sums_build_the_same_weights(input in subnet(120)) {
+            let row_sums = validate(&input).unwrap();
+            let registered_at: Vec<u64> = input.neurons.iter().map(|x| x.registered_at).collect();
+            let permit: Vec<bool> = input.neurons.iter().map(|x| x.validator_permit).collect();
+            let owner = input.owner_uid.map(usize::from);
+            let given = Weights::build(&input, &registered_at, &permit, owner, row_sums.as_deref());
+            let walked = Weights::build(&input, &registered_at, &permit, owner, None);
+            for i in 0..input.neurons.len() {
+                let (a, b) = (given.row(i), walked.row(i));
+                prop_assert_eq!((a.norm, a.ascending), (b.norm, b.ascending));
+                prop_assert_eq!(a.entries().collect::<Vec<_>>(), b.entries().collect::<Vec<_>>());
             }
         }
     }

@@ -255,7 +255,7 @@ pub(crate) struct ColumnDivisors {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct ColumnDivisor {
+pub(crate) struct ColumnDivisor {
     total: i64,
     /// The total's integer part when it is a positive whole number, else 0.
     whole: u64,
@@ -291,45 +291,68 @@ impl ColumnDivisors {
     /// `safe_div(value, total of column j)`, or `value` where that total is 0.
     #[inline(always)]
     pub(crate) fn divide(&self, j: u16, value: Fx) -> Fx {
-        let Some(column) = self.columns.get(usize::from(j)) else {
-            return value;
-        };
-        if column.total == 0 {
-            return value;
+        match self.columns.get(usize::from(j)) {
+            Some(column) => column.divide(value),
+            None => value,
         }
-        if let Ok(a) = u64::try_from(value.to_bits()) {
-            if column.whole != 0 {
-                // A whole total w·2³²: the quotient is floor(a / w); for a whole value x·2³²,
-                // floor(x·2³² / w), one multiplication.
-                if a & 0xFFFF_FFFF == 0 {
-                    let quotient = column.reciprocal.quotient(a >> 32_u32);
-                    return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
-                }
-                let quotient = a.checked_div(column.whole).unwrap_or(0);
-                return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
-            }
-            if a < ONE_BITS && column.total > 0 {
-                let quotient = column.reciprocal.quotient(a);
-                return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
-            }
+    }
+
+    /// [`Self::divide`] for the bits of a value in [0, 1], as bits (see
+    /// [`ColumnDivisor::divide_unit`]). Property-tested against `divide`.
+    #[inline(always)]
+    pub(crate) fn divide_unit(&self, j: u16, a: u64) -> u64 {
+        match self.columns.get(usize::from(j)) {
+            Some(column) => column.divide_unit(a),
+            None => a,
         }
-        divide_rarely(value, column.total)
+    }
+
+    /// Column j's divisor (`None` past the last column, which divides by nothing).
+    #[inline(always)]
+    pub(crate) fn column(&self, j: u16) -> Option<&ColumnDivisor> {
+        self.columns.get(usize::from(j))
+    }
+
+    /// The divisors of the columns in `range`, for a loop over a run of adjacent columns
+    /// (no lookup per entry).
+    pub(crate) fn run(&self, range: std::ops::Range<usize>) -> Option<&[ColumnDivisor]> {
+        self.columns.get(range)
     }
 }
 
-impl ColumnDivisors {
+impl ColumnDivisor {
+    /// `safe_div(value, total)`, or `value` where the total is 0.
+    #[inline(always)]
+    pub(crate) fn divide(&self, value: Fx) -> Fx {
+        if self.total == 0 {
+            return value;
+        }
+        if let Ok(a) = u64::try_from(value.to_bits()) {
+            if self.whole != 0 {
+                // A whole total w·2³²: the quotient is floor(a / w); for a whole value x·2³²,
+                // floor(x·2³² / w), one multiplication.
+                if a & 0xFFFF_FFFF == 0 {
+                    let quotient = self.reciprocal.quotient(a >> 32_u32);
+                    return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
+                }
+                let quotient = a.checked_div(self.whole).unwrap_or(0);
+                return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
+            }
+            if a < ONE_BITS && self.total > 0 {
+                let quotient = self.reciprocal.quotient(a);
+                return i64::try_from(quotient).map_or(ZERO, Fx::from_bits);
+            }
+        }
+        divide_rarely(value, self.total)
+    }
+
     /// [`Self::divide`] for the bits of a value in [0, 1], as bits: below 1 over a positive
     /// total it is `floor(a·2³² / total)`, one multiplication by the total's reciprocal
     /// (whole totals included: `floor(a·2³² / (w·2³²)) = floor(a / w)`); anything else
-    /// takes `divide`. Property-tested against `divide`.
+    /// takes `divide`.
     #[inline(always)]
-    pub(crate) fn divide_unit(&self, j: u16, a: u64) -> u64 {
-        if let Some(unit) = self
-            .columns
-            .get(usize::from(j))
-            .and_then(|column| column.unit)
-            .filter(|_| a < ONE_BITS)
-        {
+    pub(crate) fn divide_unit(&self, a: u64) -> u64 {
+        if let Some(unit) = self.unit.filter(|_| a < ONE_BITS) {
             // As `divide`: a quotient beyond the type's range is 0 (never for a ≤ total).
             let quotient = unit.quotient(a);
             return if i64::try_from(quotient).is_ok() {
@@ -338,7 +361,7 @@ impl ColumnDivisors {
                 0
             };
         }
-        self.divide(j, Fx::from_bits(a as i64)).to_bits() as u64
+        self.divide(Fx::from_bits(a as i64)).to_bits() as u64
     }
 }
 
@@ -409,7 +432,9 @@ impl RowNorm {
     pub(crate) fn apply_bits(self, w: u16) -> u64 {
         let numerator = u64::from(w) << 33_u32;
         let high = (u128::from(numerator).wrapping_mul(u128::from(self.magic)) >> 64_u32) as u64;
-        high.checked_shr(self.post_shift).unwrap_or(0)
+        // `post_shift` = N + l − 64 < 64 for every sum (N = 49 once l > 15, and d = 2s ≤ 2⁶⁵
+        // gives l ≤ 65): the shift needs no check on every weight read.
+        high >> (self.post_shift & 63)
     }
 }
 

@@ -5,7 +5,7 @@
 //! changes results (see `bonds::LiquidState`). Every operation here is linear in the number of
 //! entries plus the number of rows; none of them touches an n×n grid.
 
-use crate::fixed::Fx;
+use crate::fixed::{Fx, RowNorm};
 
 /// Read access to the rows of a sparse matrix, for the passes that only walk it.
 pub(crate) trait RowSource {
@@ -22,6 +22,19 @@ pub(crate) trait RowSource {
     /// column is below `hi`; returns the position of the first entry not visited. Only for
     /// rows whose columns ascend.
     fn scan_below(&self, i: usize, from: usize, hi: usize, f: impl FnMut(u16, Fx)) -> usize;
+    /// Row `i`'s entries at positions `from..from + width` as `(column, raw weight)` and the
+    /// row's normalizer, when they are exactly the columns `lo..lo + width` (a row that weighs
+    /// every uid of a range, the common case); `None` otherwise, or for a source that keeps
+    /// no raw weights. Only for rows whose columns ascend.
+    fn full_span(
+        &self,
+        _i: usize,
+        _from: usize,
+        _lo: usize,
+        _width: usize,
+    ) -> Option<(&[(u16, u16)], RowNorm)> {
+        None
+    }
 }
 
 /// A sparse matrix in compressed-row form.
@@ -259,6 +272,24 @@ impl PaddedSlice<'_> {
             dst_cols.copy_from_slice(src_cols);
             dst_vals.copy_from_slice(src_vals);
             *slot = len;
+        }
+    }
+
+    /// Row r's whole room, to write its entries in place; [`Self::set_len`] then says how
+    /// many it holds.
+    pub(crate) fn room_mut(&mut self, r: usize) -> (&mut [u16], &mut [Fx]) {
+        let room = self.room(r);
+        match (self.cols.get_mut(room.clone()), self.vals.get_mut(room)) {
+            (Some(cols), Some(vals)) => (cols, vals),
+            _ => (&mut [], &mut []),
+        }
+    }
+
+    /// Row r holds the first `len` entries of its room (at most the room).
+    pub(crate) fn set_len(&mut self, r: usize, len: usize) {
+        let room = self.room(r).len();
+        if let Some(slot) = self.lens.get_mut(r) {
+            *slot = len.min(room);
         }
     }
 

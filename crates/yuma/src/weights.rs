@@ -72,6 +72,21 @@ impl<'a> WeightRow<'a> {
         in_head.saturating_add(self.tail.partition_point(|&(j, _)| usize::from(j) < lo))
     }
 
+    /// The entries at positions `from..from + width` when they are exactly the columns
+    /// `lo..lo + width`, for an ascending row: they must lie in `head` or in `tail` (not
+    /// across the gap), and then a first column `lo` and a last `lo + width - 1` leave no room
+    /// for a missing one, the columns strictly ascending.
+    fn full_span(&self, from: usize, lo: usize, width: usize) -> Option<&'a [RawEntry]> {
+        let part = match from.checked_sub(self.head.len()) {
+            None => self.head.get(from..)?,
+            Some(in_tail) => self.tail.get(in_tail..)?,
+        };
+        let span = part.get(..width)?;
+        let (&(first, _), &(last, _)) = (span.first()?, span.last()?);
+        let last_wanted = lo.checked_add(width)?.checked_sub(1)?;
+        (usize::from(first) == lo && usize::from(last) == last_wanted).then_some(span)
+    }
+
     /// `f(column, weight)` for the entries from position `from` on while their column is below
     /// `hi`, for an ascending row; returns the position of the first entry not visited.
     #[inline]
@@ -111,26 +126,33 @@ impl<'a> Weights<'a> {
     /// W: stored weights with rows of non-permitted validators, the diagonal (except the
     /// owner's), weights older than their target's registration, and (under commit-reveal)
     /// weights committed before their target's registration removed; each row normalized.
+    ///
+    /// `row_sums`, when given, holds every input row's raw sum, all rows strictly ascending
+    /// (as validation finds them); otherwise the rows are walked here for both.
     pub(crate) fn build(
         input: &'a EpochInput,
         registered_at: &[u64],
         old_permit: &[bool],
         owner: Option<usize>,
+        row_sums: Option<&[u64]>,
     ) -> Self {
         let neurons = input.neurons.as_slice();
         let n = neurons.len();
         // Each permitted row's sum and order, rows in parallel (the one pass over every weight).
-        let stats: Vec<(u64, bool)> = neurons
-            .par_iter()
-            .zip(old_permit)
-            .map(|(neuron, &permit)| {
-                if permit {
-                    sum_and_order(neuron.weights.iter())
-                } else {
-                    (0, true)
-                }
-            })
-            .collect();
+        let stats: Vec<(u64, bool)> = match row_sums {
+            Some(sums) => sums.iter().map(|&sum| (sum, true)).collect(),
+            None => neurons
+                .par_iter()
+                .zip(old_permit)
+                .map(|(neuron, &permit)| {
+                    if permit {
+                        sum_and_order(neuron.weights.iter())
+                    } else {
+                        (0, true)
+                    }
+                })
+                .collect(),
+        };
         let mut spans = Vec::with_capacity(n);
         let mut owned: Vec<(u16, u16)> = Vec::new();
         let mut norms = Vec::with_capacity(n);
@@ -257,5 +279,17 @@ impl RowSource for Weights<'_> {
     #[inline]
     fn scan_below(&self, i: usize, from: usize, hi: usize, f: impl FnMut(u16, Fx)) -> usize {
         self.row(i).scan_below(from, hi, f)
+    }
+
+    #[inline]
+    fn full_span(
+        &self,
+        i: usize,
+        from: usize,
+        lo: usize,
+        width: usize,
+    ) -> Option<(&[RawEntry], RowNorm)> {
+        let row = self.row(i);
+        Some((row.full_span(from, lo, width)?, row.norm))
     }
 }
