@@ -46,6 +46,12 @@ pub struct EpochReport {
     /// Spearman ρ between honest miners' emission and their leave-one-out contribution;
     /// `null` when undefined (fewer than two honest miners, or a constant side).
     pub spearman: Option<f64>,
+    /// Spearman ρ between honest miners' leave-one-out contribution on the test set and the
+    /// same contribution on the evaluating validator's own held-out set: how closely any
+    /// validator that never sees the test set can rank what `spearman` ranks against
+    /// (measurement only; `null` when undefined).
+    #[serde(default)]
+    pub loo_agreement: Option<f64>,
     /// Largest encoded update served this epoch, bytes.
     pub update_bytes: usize,
     /// The same update as dense fp32, bytes.

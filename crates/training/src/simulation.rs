@@ -311,31 +311,45 @@ impl Simulation {
         Ok(())
     }
 
-    /// Per honest miner: test loss of the aggregate without it minus test loss with it.
+    /// Per honest miner: loss of the aggregate without it minus loss with it, on the test
+    /// set and (for [`EpochReport::loo_agreement`]) on the first evaluating validator's own
+    /// held-out set, in that order.
     fn leave_one_out(
         &self,
         received: &[Received],
         outcome: &[NeuronOutput],
         next: &Params,
-    ) -> Result<BTreeMap<u16, f64>, TrainingError> {
-        let with_all = self.test_loss(next)?;
+    ) -> Result<BTreeMap<u16, (f64, f64)>, TrainingError> {
+        let held_out = self
+            .validators
+            .iter()
+            .find(|v| v.role() == Role::Validator)
+            .map_or(&self.test, Validator::held_out);
+        let losses = |params: &Params| -> Result<(f64, f64), TrainingError> {
+            Ok((
+                self.loss_on(params, &self.test)?,
+                self.loss_on(params, held_out)?,
+            ))
+        };
+        let (test_all, held_out_all) = losses(next)?;
         let mut loo = BTreeMap::new();
         for miner in self.miners.iter().filter(|m| m.role() == Role::Honest) {
             let uid = miner.uid();
             let entered = received.iter().any(|r| r.uid == uid) && incentive_of(outcome, uid) > 0.0;
             let contribution = if entered {
-                self.test_loss(&self.next_theta(received, outcome, Some(uid))?)? - with_all
+                let (test, held) = losses(&self.next_theta(received, outcome, Some(uid))?)?;
+                (test - test_all, held - held_out_all)
             } else {
-                0.0
+                (0.0, 0.0)
             };
             loo.insert(uid, contribution);
         }
         Ok(loo)
     }
 
-    fn test_loss(&self, params: &Params) -> Result<f64, TrainingError> {
+    fn loss_on(&self, params: &Params, data: &Dataset) -> Result<f64, TrainingError> {
         let model = Mlp::from_params(self.spec.clone(), params, self.global.device())?;
-        Ok(f64::from(evaluate(&model, &self.test)?.loss))
+        Ok(f64::from(evaluate(&model, data)?.loss))
     }
 
     fn measure(
@@ -343,7 +357,7 @@ impl Simulation {
         round: u64,
         outcome: &[NeuronOutput],
         verdicts: &BTreeMap<u16, Verdict>,
-        loo: &BTreeMap<u16, f64>,
+        loo: &BTreeMap<u16, (f64, f64)>,
         update_bytes: usize,
         model_hash: String,
     ) -> Result<EpochReport, TrainingError> {
@@ -359,6 +373,7 @@ impl Simulation {
             .filter(|v| v.role == Role::Honest)
             .map(|v| (v.emission_rao as f64, v.loo_contribution))
             .unzip();
+        let (test_loo, held_out_loo): (Vec<f64>, Vec<f64>) = loo.values().copied().unzip();
         Ok(EpochReport {
             epoch,
             accuracy: f64::from(global.accuracy),
@@ -374,6 +389,7 @@ impl Simulation {
             )
             .unwrap_or(u32::MAX),
             spearman: spearman(&honest_emission, &honest_loo),
+            loo_agreement: spearman(&test_loo, &held_out_loo),
             update_bytes,
             dense_update_bytes: self.theta.values().len() * 4,
             warm_up: epoch <= self.config.warm_up_epochs,
@@ -387,7 +403,7 @@ impl Simulation {
         &self,
         outcome: &[NeuronOutput],
         verdicts: &BTreeMap<u16, Verdict>,
-        loo: &BTreeMap<u16, f64>,
+        loo: &BTreeMap<u16, (f64, f64)>,
     ) -> Vec<MinerVerdict> {
         self.miners
             .iter()
@@ -401,7 +417,7 @@ impl Simulation {
                         .to_owned(),
                     incentive: out.map_or(0, |o| o.incentive),
                     emission_rao: out.map_or(0, |o| o.server_emission),
-                    loo_contribution: loo.get(&uid).copied().unwrap_or(0.0),
+                    loo_contribution: loo.get(&uid).map_or(0.0, |(test, _)| *test),
                 }
             })
             .collect()

@@ -10,12 +10,16 @@
 //! 4. The norm is zero or below the round's median norm / `norm_ratio_max` (a free ride),
 //!    or above `norm_ratio_max` × the median (a scaled or blown-up Δ): [`Verdict::Empty`],
 //!    [`Verdict::Tiny`] or [`Verdict::NormOutlier`].
-//! 5. The cosine between the Δ and the sum of the round's other Δs (each clipped to the
-//!    median norm) is below `direction_cosine_min`: [`Verdict::Opposed`] (a sign flip).
-//! 6. The Δ nearly matches (top-k index overlap ≥ `copy_overlap_min` and cosine ≥
+//! 5. The Δ nearly matches (top-k index overlap ≥ `copy_overlap_min` and cosine ≥
 //!    `copy_cosine_min`) one committed earlier this round (smaller chain sequence) or any
 //!    Δ of the previous round: [`Verdict::Duplicate`]. The earlier committer keeps its
 //!    score; the later one earns nothing, whatever the network timing.
+//! 6. Among the Δs still standing, the one whose cosine with the sum of the others (each
+//!    clipped to the median norm) is lowest is peeled off as [`Verdict::Opposed`] (a sign
+//!    flip or a poisoned direction), and the check repeats on the rest, while that lowest
+//!    cosine is below `direction_cosine_min`. One at a time, so that a poisoner's opposite
+//!    Δ does not drag weakly aligned honest Δs (non-IID shards, late in training) below the
+//!    threshold with it.
 //!
 //! # Score
 //!
@@ -122,6 +126,9 @@ pub fn receive(
 }
 
 /// Screens this round's decoded updates against each other and the previous round's.
+///
+/// Norm checks and copy detection come first; the direction check then runs on what is
+/// left, peeling off the most opposed update one at a time (see [`peel_opposed`]).
 pub fn screen(
     current: &[Received],
     previous: &[Received],
@@ -130,40 +137,87 @@ pub fn screen(
     let norms: Vec<f64> = current.iter().map(|r| r.norm).collect();
     let median = lower_median(&norms).unwrap_or(0.0);
     let mut verdicts = BTreeMap::new();
+    let mut candidates = Vec::new();
     for update in current {
         let verdict = if update.norm == 0.0 {
-            Verdict::Empty
+            Some(Verdict::Empty)
         } else if update.norm * scoring.norm_ratio_max < median {
-            Verdict::Tiny
+            Some(Verdict::Tiny)
         } else if update.norm > scoring.norm_ratio_max * median {
-            Verdict::NormOutlier
-        } else if direction(update, current, median)? < scoring.direction_cosine_min {
-            Verdict::Opposed
+            Some(Verdict::NormOutlier)
         } else {
-            copy_of(update, current, previous, scoring)?
-                .map_or(Verdict::Accepted, |of| Verdict::Duplicate { of })
+            copy_of(update, current, previous, scoring)?.map(|of| Verdict::Duplicate { of })
         };
-        verdicts.insert(update.uid, verdict);
+        match verdict {
+            Some(verdict) => {
+                verdicts.insert(update.uid, verdict);
+            }
+            None => candidates.push(update),
+        }
+    }
+    for uid in peel_opposed(&candidates, median, scoring.direction_cosine_min)? {
+        verdicts.insert(uid, Verdict::Opposed);
+    }
+    for update in candidates {
+        verdicts.entry(update.uid).or_insert(Verdict::Accepted);
     }
     Ok(verdicts)
 }
 
-/// Cosine between `update` and the sum of the round's other updates, each clipped to the
-/// median norm (so one blown-up update cannot steer it): a sign-flipped Δ points against
-/// what everyone else found.
-fn direction(update: &Received, current: &[Received], median: f64) -> Result<f64, TrainingError> {
-    let mut others = vec![0.0f32; update.dense.len()];
-    for other in current.iter().filter(|o| o.uid != update.uid) {
-        let factor = hyphae_ml::aggregate::clip_factor(other.norm, median) as f32;
-        for (acc, v) in others.iter_mut().zip(&other.dense) {
-            *acc += factor * v;
+/// The candidates that point against the rest: repeatedly, the one whose cosine with the
+/// sum of the other remaining candidates (each clipped to `median`, so one blown-up update
+/// cannot steer it) is lowest, while that cosine is below `cosine_min`.
+///
+/// Peeling one at a time, rather than judging everyone against one sum of all others,
+/// matters late in training: honest updates from non-IID shards are then only weakly
+/// aligned with each other, and a poisoner's large, opposite update in the sum would drag
+/// their cosines below the threshold too. Removing the worst first cleans the reference for
+/// the rest. Ties go to the smaller uid, so the result is deterministic.
+fn peel_opposed(
+    candidates: &[&Received],
+    median: f64,
+    cosine_min: f64,
+) -> Result<Vec<u16>, TrainingError> {
+    let n_params = candidates.first().map_or(0, |c| c.dense.len());
+    let clipped_sum = |members: &[&Received]| {
+        let mut sum = vec![0.0f32; n_params];
+        for member in members {
+            let factor = hyphae_ml::aggregate::clip_factor(member.norm, median) as f32;
+            for (acc, v) in sum.iter_mut().zip(&member.dense) {
+                *acc += factor * v;
+            }
+        }
+        sum
+    };
+    let mut remaining: Vec<&Received> = candidates.to_vec();
+    let mut opposed = Vec::new();
+    while remaining.len() > 1 {
+        let total = clipped_sum(&remaining);
+        let mut worst: Option<(f64, usize)> = None;
+        for (index, update) in remaining.iter().enumerate() {
+            let factor = hyphae_ml::aggregate::clip_factor(update.norm, median) as f32;
+            let others: Vec<f32> = total
+                .iter()
+                .zip(&update.dense)
+                .map(|(t, v)| t - factor * v)
+                .collect();
+            // Everyone else is zero: nothing to compare with.
+            if others.iter().all(|v| *v == 0.0) {
+                continue;
+            }
+            let cosine = cosine_similarity(&update.dense, &others)?;
+            if worst.is_none_or(|(lowest, _)| cosine < lowest) {
+                worst = Some((cosine, index));
+            }
+        }
+        match worst {
+            Some((cosine, index)) if cosine < cosine_min => {
+                opposed.push(remaining.remove(index).uid);
+            }
+            _ => break,
         }
     }
-    // Alone in the round, there is nothing to compare with.
-    if others.iter().all(|v| *v == 0.0) {
-        return Ok(1.0);
-    }
-    Ok(cosine_similarity(&update.dense, &others)?)
+    Ok(opposed)
 }
 
 /// The uid whose update `update` nearly copies, if any: one committed earlier this round,
@@ -234,6 +288,12 @@ impl Validator {
     #[must_use]
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// The validator's private held-out data.
+    #[must_use]
+    pub fn held_out(&self) -> &Dataset {
+        &self.data
     }
 
     /// The current scores, by miner uid.
@@ -477,6 +537,36 @@ mod tests {
         // Re-serving a previous round's update is a copy too.
         let stale = screen(&[received(6, 9, &c)], &[received(4, 0, &c)], &scoring())?;
         assert_eq!(stale[&6], Verdict::Duplicate { of: 4 });
+        Ok(())
+    }
+
+    #[test]
+    fn the_opposed_update_is_peeled_and_weakly_aligned_honest_ones_are_kept(
+    ) -> Result<(), TrainingError> {
+        // Three honest updates that share only their first coordinate, and a poisoner's
+        // three times larger, pointing against the first two coordinates. Judged against
+        // the sum of all others, uid 1 would score cosine 0 (below 0.05) because the
+        // poisoner cancels its shared direction; peeling the poisoner first keeps uid 1.
+        let honest = [
+            [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
+        ];
+        let poison = [-3.0, -3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let mut current: Vec<Received> = (1..=3)
+            .zip(&honest)
+            .map(|(uid, values)| received(uid, u64::from(uid), values))
+            .collect();
+        current.push(received(4, 4, &poison));
+        let strict = ScoringConfig {
+            direction_cosine_min: 0.05,
+            ..scoring()
+        };
+        let verdicts = screen(&current, &[], &strict)?;
+        assert_eq!(verdicts[&4], Verdict::Opposed);
+        for uid in 1..=3 {
+            assert_eq!(verdicts[&uid], Verdict::Accepted, "uid {uid}");
+        }
         Ok(())
     }
 
