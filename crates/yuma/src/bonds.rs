@@ -430,7 +430,7 @@ impl BondContext<'_> {
             let value =
                 mul_unit(alpha, wb).wrapping_add(mul_unit(keep, u16_proportion_bits(stored)));
             if value > 0 {
-                let normalized = divisor.map_or(value, |divisor| divisor.divide_unit(value));
+                let normalized = divisor.map_or(value, |divisor| divisor.divide_share(value));
                 total = total.wrapping_add(mul_unit(normalized, at));
             }
         };
@@ -546,16 +546,16 @@ impl BondContext<'_> {
     /// Classic's EMA `α·ΔB̂ᵢⱼ + (1−α)·B̂₀ᵢⱼ` for a row that passed
     /// [`Self::same_uids_as_weights`], on raw bits: ΔBᵢⱼ = Wbᵢⱼ·Aᵢ and B₀ᵢⱼ are at most their
     /// columns' sums, so both normalized terms and the EMA lie in [0, 1], and an EMA column
-    /// sum is at most the row count. The entries > 0 go to `cols`/`vals` (room for the row)
-    /// and into `ema_sums`; returns how many. `rates` is (α, 1 − α, Aᵢ); `divisors` the
-    /// column sums of ΔB and of B₀.
+    /// sum is at most the row count. The entries > 0 go to `cols`/`vals` (room for the row),
+    /// into `columns`' sums and raise their maxima; returns how many. `rates` is (α, 1 − α,
+    /// Aᵢ); `divisors` the column sums of ΔB and of B₀.
     #[inline(always)]
     fn classic_ema_in_step_bits(
         &self,
         i: usize,
         rates: (u64, u64, u64),
         divisors: (&ColumnDivisors, &ColumnDivisors),
-        ema_sums: &mut [Fx],
+        columns: &mut ColumnStats,
         cols: &mut [u16],
         vals: &mut [Fx],
     ) -> usize {
@@ -565,24 +565,35 @@ impl BondContext<'_> {
         let (parts, norm) = self.in_step_parts(i);
         let consensus = self.consensus;
         let clip_to_consensus = matches!(self.penalty, Penalty::One);
-        let columns = consensus.len().min(ema_sums.len());
+        let width = consensus
+            .len()
+            .min(columns.sums.len())
+            .min(columns.maxima.len());
         for (weights, bonds) in parts {
-            // A run of adjacent uids: C, both divisors and the sums sliced once (as in
+            // A run of adjacent uids: C, both divisors, the sums and maxima sliced once (as in
             // `yuma3_row_in_step_bits`).
-            if let Some(run) = contiguous_columns(weights).filter(|run| run.end <= columns) {
-                if let (Some(run_consensus), Some(run_delta), Some(run_old), Some(run_sums)) = (
+            if let Some(run) = contiguous_columns(weights).filter(|run| run.end <= width) {
+                if let (
+                    Some(run_consensus),
+                    Some(run_delta),
+                    Some(run_old),
+                    Some(run_sums),
+                    Some(run_maxima),
+                ) = (
                     consensus.get(run.clone()),
                     delta_divisors.run(run.clone()),
                     old_divisors.run(run.clone()),
-                    ema_sums.get_mut(run),
+                    columns.sums.get_mut(run.clone()),
+                    columns.maxima.get_mut(run),
                 ) {
-                    for (((((&(j, raw), &(_, stored)), &c), delta), old), total) in weights
+                    for ((((((&(j, raw), &(_, stored)), &c), delta), old), total), max) in weights
                         .iter()
                         .zip(bonds)
                         .zip(run_consensus)
                         .zip(run_delta)
                         .zip(run_old)
                         .zip(run_sums)
+                        .zip(run_maxima)
                     {
                         let w = norm.apply_bits(raw);
                         let wb = if clip_to_consensus {
@@ -594,7 +605,7 @@ impl BondContext<'_> {
                             rates,
                             (j, wb, stored),
                             (Some(delta), Some(old)),
-                            Some(total),
+                            (Some(total), Some(max)),
                             &mut out,
                         );
                     }
@@ -610,7 +621,7 @@ impl BondContext<'_> {
                     rates,
                     (j, wb, stored),
                     (delta_divisors.column(j), old_divisors.column(j)),
-                    ema_sums.get_mut(index),
+                    (columns.sums.get_mut(index), columns.maxima.get_mut(index)),
                     &mut out,
                 );
             }
@@ -800,14 +811,14 @@ impl BondContext<'_> {
 
 /// One entry of [`BondContext::classic_ema_in_step_bits`]: `rates` is (α, 1 − α, Aᵢ), `entry`
 /// (uid, Wbᵢⱼ, stored bond), `divisors` column j's ΔB and B₀ divisors; a value > 0 is
-/// appended to `out` (columns, values, length) and added to `total`. A function rather than
-/// a closure so that both loops inline it.
+/// appended to `out` (columns, values, length), added to column j's sum and raises its
+/// maximum. A function rather than a closure so that both loops inline it.
 #[inline(always)]
 fn classic_ema_entry(
     rates: (u64, u64, u64),
     entry: (u16, u64, u16),
     divisors: (Option<&ColumnDivisor>, Option<&ColumnDivisor>),
-    total: Option<&mut Fx>,
+    column: (Option<&mut Fx>, Option<&mut Fx>),
     out: &mut (&mut [u16], &mut [Fx], &mut usize),
 ) {
     let (alpha, keep, stake) = rates;
@@ -815,12 +826,11 @@ fn classic_ema_entry(
     let weighted = mul_unit(wb, stake);
     let delta = divisors
         .0
-        .map_or(weighted, |divisor| divisor.divide_unit(weighted));
-    let old_value = u16_to_fixed(stored);
-    let old = divisors
-        .1
-        .map_or(old_value, |divisor| divisor.divide(old_value));
-    let value = mul_unit(alpha, delta).wrapping_add(mul_unit(keep, old.to_bits() as u64));
+        .map_or(weighted, |divisor| divisor.divide_share(weighted));
+    let old = divisors.1.map_or(u64::from(stored) << 32_u32, |divisor| {
+        divisor.divide_whole_share(u32::from(stored))
+    });
+    let value = mul_unit(alpha, delta).wrapping_add(mul_unit(keep, old));
     if value > 0 {
         let (cols, vals, len) = out;
         if let (Some(col), Some(slot)) = (cols.get_mut(**len), vals.get_mut(**len)) {
@@ -828,8 +838,12 @@ fn classic_ema_entry(
             *slot = Fx::from_bits(value as i64);
             **len = len.wrapping_add(1);
         }
+        let (total, max) = column;
         if let Some(total) = total {
             *total = add_bits(*total, value);
+        }
+        if let Some(max) = max {
+            *max = (*max).max(Fx::from_bits(value as i64));
         }
     }
 }
@@ -1003,10 +1017,10 @@ fn add_partial_sums<'p>(n: usize, partials: impl Iterator<Item = &'p Vec<Fx>>) -
 
 /// Classic Yuma: B = α·ΔB + (1−α)·B₀ on column-normalized bonds, ΔB = column-normalized Wb∘A.
 ///
-/// Four passes over the rows, each in parallel ranges of rows: column sums of B₀ and ΔB; the
-/// EMA and its column sums; the normalized EMA, the dividends and the column maxima; the
-/// storage rows. Every sum is of non-negative terms and a maximum does not depend on order,
-/// so each range keeps its own and they are combined afterwards.
+/// Three passes over the rows, each in parallel ranges of rows: column sums of B₀ and ΔB; the
+/// EMA and its column sums and maxima; the normalized EMA, the dividends and the storage
+/// rows. Every sum is of non-negative terms and a maximum does not depend on order, so each
+/// range keeps its own and they are combined afterwards.
 pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
     let n = ctx.n;
     let keep = ONE.saturating_sub(alpha);
@@ -1099,7 +1113,7 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
             ema_row_capacity(ctx, i)
         }
     }));
-    let ema_sums: Vec<Vec<Fx>> = ema_rows
+    let ema_stats: Vec<ColumnStats> = ema_rows
         .split_mut(&ranges)
         .into_par_iter()
         .zip(&ranges)
@@ -1109,7 +1123,7 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
             let mut old_row = RowBuf::default();
             let mut merger = Merger::new(n);
             let mut ema = SparseMatrix::with_capacity(1, n);
-            let mut ema_sums = vec![ZERO; n];
+            let mut columns = ColumnStats::new(n);
             for (r, i) in rows.clone().enumerate() {
                 let stake = BondContext::at_uid(ctx.active_stake, i);
                 ema.clear();
@@ -1124,7 +1138,7 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
                         i,
                         (alpha, keep, stake),
                         (&delta_divisors, &old_divisors),
-                        &mut ema_sums,
+                        &mut columns,
                         cols,
                         vals,
                     );
@@ -1138,13 +1152,10 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
                         let value = add(mul(alpha, delta), mul(keep, old));
                         if value > ZERO {
                             ema.push(j, value);
-                            if let Some(total) = ema_sums.get_mut(usize::from(j)) {
-                                *total = add(*total, value);
-                            }
                         }
                     });
-                    ema.end_row();
-                    let (cols, vals) = ema.row(0);
+                    let (cols, vals) = ema.open_row();
+                    columns.add_row(cols, vals);
                     stored.set_row(r, cols, vals);
                     continue;
                 }
@@ -1159,172 +1170,194 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
                 }
                 merger.merge(&new_row, new_ascending, &old_row, old_ascending, &mut ema);
                 let (cols, vals) = ema.open_row();
-                add_to_columns(&mut ema_sums, cols, vals);
+                columns.add_row(cols, vals);
                 stored.set_row(r, cols, vals);
             }
-            ema_sums
+            columns
         })
         .collect();
-    let ema_divisors = column_divisors(&add_partial_sums(n, ema_sums.iter()));
-    let unit_incentive = unit_alpha.is_some() && all_in_unit_range(&incentive);
-
-    // Column-normalize B in place, then D = B·I and each range's column maxima.
-    let normalized: Vec<(Vec<Fx>, Vec<Fx>)> = ema_rows
-        .split_mut(&ranges)
-        .into_par_iter()
-        .map(|mut rows| {
-            let mut maxima = vec![ZERO; n];
-            let dividends = (0..rows.n_rows())
-                .map(|r| {
-                    let (cols, vals) = rows.row_mut(r);
-                    if unit_incentive {
-                        // Raw bits: an EMA value is at most its column's sum, so B̂ᵢⱼ ≤ 1,
-                        // and Dᵢ = Σⱼ Iⱼ·B̂ᵢⱼ ≤ Σⱼ Iⱼ ≤ 1.
-                        let mut total = 0_u64;
-                        let entry =
-                            |total: &mut u64, value: &mut Fx, bits: u64, at: Fx, max: &mut Fx| {
-                                let bits = bits as i64;
-                                *value = Fx::from_bits(bits);
-                                *total =
-                                    total.wrapping_add(mul_unit(at.to_bits() as u64, bits as u64));
-                                if max.to_bits() < bits {
-                                    *max = *value;
-                                }
-                            };
-                        let mut p = 0_usize;
-                        while p < cols.len() {
-                            // Runs of adjacent uids read the divisors, I and the maxima as
-                            // slices (see `in_step_parts`).
-                            if let Some((at, uids)) =
-                                adjacent_run(cols, p).filter(|(at, _)| at.len() >= MIN_RUN)
-                            {
-                                if let (
-                                    Some(run_vals),
-                                    Some(run_divisors),
-                                    Some(run_incentive),
-                                    Some(run_maxima),
-                                ) = (
-                                    vals.get_mut(at.clone()),
-                                    ema_divisors.run(uids.clone()),
-                                    incentive.get(uids.clone()),
-                                    maxima.get_mut(uids),
-                                ) {
-                                    for (((value, divisor), &at), max) in run_vals
-                                        .iter_mut()
-                                        .zip(run_divisors)
-                                        .zip(run_incentive)
-                                        .zip(run_maxima)
-                                    {
-                                        let bits = divisor.divide_unit(value.to_bits() as u64);
-                                        entry(&mut total, value, bits, at, max);
-                                    }
-                                    p = at.end;
-                                    continue;
-                                }
-                            }
-                            // One entry by lookups.
-                            if let (Some(&j), Some(value)) = (cols.get(p), vals.get_mut(p)) {
-                                let bits = ema_divisors.divide_unit(j, value.to_bits() as u64);
-                                let index = usize::from(j);
-                                if let (Some(&at), Some(max)) =
-                                    (incentive.get(index), maxima.get_mut(index))
-                                {
-                                    entry(&mut total, value, bits, at, max);
-                                } else {
-                                    *value = Fx::from_bits(bits as i64);
-                                }
-                            }
-                            p = p.saturating_add(1);
-                        }
-                        return Fx::from_bits(total as i64);
-                    }
-                    let mut total = ZERO;
-                    for (&j, value) in cols.iter().zip(vals.iter_mut()) {
-                        *value = divide_by_column(&ema_divisors, j, *value);
-                        total = add(total, mul(BondContext::at(&incentive, j), *value));
-                        if let Some(max) = maxima.get_mut(usize::from(j)) {
-                            if *max < *value {
-                                *max = *value;
-                            }
-                        }
-                    }
-                    total
-                })
-                .collect();
-            (dividends, maxima)
-        })
-        .collect();
+    let ema_divisors = column_divisors(&add_partial_sums(n, ema_stats.iter().map(|c| &c.sums)));
+    // Dividing by a column's (positive) sum is monotone, so the maximum of a normalized
+    // column is its raw maximum normalized: B̂'s maxima without another pass.
     let mut maxima = vec![ZERO; n];
-    let mut dividends: Vec<Fx> = Vec::with_capacity(n);
-    for (part_dividends, part_maxima) in normalized {
-        dividends.extend(part_dividends);
-        for (max, &value) in maxima.iter_mut().zip(&part_maxima) {
-            if *max < value {
-                *max = value;
-            }
+    for part in &ema_stats {
+        for (max, &value) in maxima.iter_mut().zip(&part.maxima) {
+            *max = (*max).max(value);
         }
     }
-    normalize(&mut dividends);
-
-    // Storage: each column divided by its maximum; ranges in parallel, collected in order.
-    let max_divisors = column_divisors(&maxima);
-    let bonds = ranges
-        .par_iter()
-        .flat_map_iter(|rows| {
-            rows.clone().map(|i| {
-                if !ctx.has_new_permit(i) {
-                    return Vec::new();
-                }
-                let (cols, vals) = ema_rows.row(i);
-                // A normalized bond is in [0, 1], so `divide_unit` applies (it is `divide`
-                // there) and its quotient is non-negative.
-                let store = |j: u16, b: Fx, divisor: Option<&ColumnDivisor>| {
-                    let stored = match (unit_bits(b), divisor) {
-                        (Some(bits), Some(divisor)) => unit_bits_to_u16(divisor.divide_unit(bits)),
-                        (Some(bits), None) => unit_bits_to_u16(bits),
-                        (None, Some(divisor)) => fixed_proportion_to_u16(divisor.divide(b)),
-                        (None, None) => fixed_proportion_to_u16(b),
-                    };
-                    (j, stored)
-                };
-                let mut row = Vec::with_capacity(cols.len());
-                let mut p = 0_usize;
-                while p < cols.len() {
-                    // Runs of adjacent uids read the divisors as a slice; not in the general
-                    // path (`unit_range` off), so the tests that compare the two check them.
-                    if let Some((at, uids)) = adjacent_run(cols, p)
-                        .filter(|(at, _)| ctx.unit_range && at.len() >= MIN_RUN)
-                    {
-                        if let (Some(run_cols), Some(run_vals), Some(run_divisors)) = (
-                            cols.get(at.clone()),
-                            vals.get(at.clone()),
-                            max_divisors.run(uids),
-                        ) {
-                            row.extend(
-                                run_cols
-                                    .iter()
-                                    .zip(run_vals)
-                                    .zip(run_divisors)
-                                    .map(|((&j, &b), divisor)| store(j, b, Some(divisor))),
-                            );
-                            p = at.end;
-                            continue;
-                        }
-                    }
-                    if let (Some(&j), Some(&b)) = (cols.get(p), vals.get(p)) {
-                        row.push(store(j, b, max_divisors.column(j)));
-                    }
-                    p = p.saturating_add(1);
-                }
-                row
-            })
-        })
+    let maxima: Vec<Fx> = maxima
+        .iter()
+        .zip(ema_divisors.run(0..n).unwrap_or(&[]))
+        .map(|(&max, divisor)| divisor.divide(max))
         .collect();
+    let (mut dividends, bonds) = classic_dividends_and_storage(
+        ctx,
+        &ranges,
+        &ema_rows,
+        (&ema_divisors, &column_divisors(&maxima)),
+        &incentive,
+        unit_alpha.is_some(),
+    );
+    normalize(&mut dividends);
     BondResult {
         bonds,
         dividends,
         validator_trust,
         incentive,
+    }
+}
+
+/// Column sums and maxima of one range's EMA rows.
+struct ColumnStats {
+    sums: Vec<Fx>,
+    maxima: Vec<Fx>,
+}
+
+impl ColumnStats {
+    fn new(n: usize) -> Self {
+        Self {
+            sums: vec![ZERO; n],
+            maxima: vec![ZERO; n],
+        }
+    }
+
+    /// Add the row `(cols, vals)` to its columns' sums and maxima.
+    fn add_row(&mut self, cols: &[u16], vals: &[Fx]) {
+        add_to_columns(&mut self.sums, cols, vals);
+        for (&j, &value) in cols.iter().zip(vals) {
+            if let Some(max) = self.maxima.get_mut(usize::from(j)) {
+                *max = (*max).max(value);
+            }
+        }
+    }
+}
+
+/// Classic's last pass, over ranges of rows in parallel: each EMA row column-normalized
+/// (B̂), its dividend Σⱼ B̂ᵢⱼ·Iⱼ and, under a new permit, its storage row B̂ᵢⱼ / maxᵢ B̂ᵢⱼ.
+/// `divisors` are the EMA's column sums and B̂'s column maxima; `unit` says the raw-bit
+/// loops may run (α in [0, 1] and a context with `unit_range`).
+fn classic_dividends_and_storage(
+    ctx: &BondContext<'_>,
+    ranges: &[std::ops::Range<usize>],
+    ema_rows: &PaddedRows,
+    divisors: (&ColumnDivisors, &ColumnDivisors),
+    incentive: &[Fx],
+    unit: bool,
+) -> (Vec<Fx>, Vec<Vec<RowEntry>>) {
+    let unit_incentive = unit && all_in_unit_range(incentive);
+    let parts: Vec<(Vec<Fx>, Vec<Vec<RowEntry>>)> = ranges
+        .par_iter()
+        .map(|rows| {
+            rows.clone()
+                .map(|i| {
+                    let (cols, vals) = ema_rows.row(i);
+                    let permit = ctx.has_new_permit(i);
+                    if unit_incentive {
+                        classic_row_out_bits(cols, vals, divisors, incentive, permit)
+                    } else {
+                        classic_row_out(cols, vals, divisors, incentive, permit)
+                    }
+                })
+                .unzip()
+        })
+        .collect();
+    let mut dividends = Vec::with_capacity(ctx.n);
+    let mut bonds = Vec::with_capacity(ctx.n);
+    for (part_dividends, part_bonds) in parts {
+        dividends.extend(part_dividends);
+        bonds.extend(part_bonds);
+    }
+    (dividends, bonds)
+}
+
+/// [`classic_row_out_bits`] with the library's operations: the general path.
+fn classic_row_out(
+    cols: &[u16],
+    vals: &[Fx],
+    (ema_divisors, max_divisors): (&ColumnDivisors, &ColumnDivisors),
+    incentive: &[Fx],
+    permit: bool,
+) -> (Fx, Vec<RowEntry>) {
+    let mut total = ZERO;
+    let mut row = Vec::with_capacity(if permit { cols.len() } else { 0 });
+    for (&j, &b) in cols.iter().zip(vals) {
+        let normalized = divide_by_column(ema_divisors, j, b);
+        total = add(total, mul(BondContext::at(incentive, j), normalized));
+        if permit {
+            let upscaled = divide_by_column(max_divisors, j, normalized);
+            row.push((j, fixed_proportion_to_u16(upscaled)));
+        }
+    }
+    (total, row)
+}
+
+/// One EMA row's dividend and storage row (empty without `permit`) on raw bits, where I lies
+/// in [0, 1]: an EMA value is at most its column's sum, so B̂ᵢⱼ ≤ 1 and Σⱼ Iⱼ·B̂ᵢⱼ ≤ Σⱼ Iⱼ ≤
+/// 1; B̂ᵢⱼ is at most its column's maximum, so the stored quotient is in [0, 1] too. Runs of
+/// adjacent uids read the divisors and I as slices (see `in_step_parts`).
+fn classic_row_out_bits(
+    cols: &[u16],
+    vals: &[Fx],
+    (ema_divisors, max_divisors): (&ColumnDivisors, &ColumnDivisors),
+    incentive: &[Fx],
+    permit: bool,
+) -> (Fx, Vec<RowEntry>) {
+    let mut total = 0_u64;
+    let mut row = Vec::with_capacity(if permit { cols.len() } else { 0 });
+    let mut entry = |j: u16, b: Fx, divisors: (&ColumnDivisor, &ColumnDivisor), at: Fx| {
+        classic_entry_out_bits((j, b, at), divisors, &mut total, permit.then_some(&mut row));
+    };
+    let mut p = 0_usize;
+    while p < cols.len() {
+        if let Some((at, uids)) = adjacent_run(cols, p).filter(|(at, _)| at.len() >= MIN_RUN) {
+            if let (Some(run_cols), Some(run_vals), Some(run_ema), Some(run_max), Some(run_i)) = (
+                cols.get(at.clone()),
+                vals.get(at.clone()),
+                ema_divisors.run(uids.clone()),
+                max_divisors.run(uids.clone()),
+                incentive.get(uids),
+            ) {
+                for ((((&j, &b), ema), max), &x) in run_cols
+                    .iter()
+                    .zip(run_vals)
+                    .zip(run_ema)
+                    .zip(run_max)
+                    .zip(run_i)
+                {
+                    entry(j, b, (ema, max), x);
+                }
+                p = at.end;
+                continue;
+            }
+        }
+        // One entry by lookups (every uid is below n: all three exist).
+        if let (Some(&j), Some(&b)) = (cols.get(p), vals.get(p)) {
+            if let (Some(ema), Some(max), Some(&x)) = (
+                ema_divisors.column(j),
+                max_divisors.column(j),
+                incentive.get(usize::from(j)),
+            ) {
+                entry(j, b, (ema, max), x);
+            }
+        }
+        p = p.saturating_add(1);
+    }
+    (Fx::from_bits(total as i64), row)
+}
+
+/// One entry of [`classic_row_out_bits`]: (uid, EMA value, Iⱼ) and column j's sum and
+/// maximum divisors; adds Iⱼ·B̂ᵢⱼ to `total` and pushes the storage entry to `row`, if any.
+#[inline(always)]
+fn classic_entry_out_bits(
+    (j, b, at): (u16, Fx, Fx),
+    (ema, max): (&ColumnDivisor, &ColumnDivisor),
+    total: &mut u64,
+    row: Option<&mut Vec<RowEntry>>,
+) {
+    let normalized = ema.divide_share(b.to_bits() as u64);
+    *total = total.wrapping_add(mul_unit(at.to_bits() as u64, normalized));
+    if let Some(row) = row {
+        row.push((j, unit_bits_to_u16(max.divide_share(normalized))));
     }
 }
 
@@ -1659,7 +1692,7 @@ fn stored_dividend_bits(
                 incentive.get(uids),
             ) {
                 for ((&b, divisor), &x) in run_vals.iter().zip(run_divisors).zip(run_incentive) {
-                    let normalized = divisor.divide_unit(b.to_bits() as u64);
+                    let normalized = divisor.divide_share(b.to_bits() as u64);
                     total = total.wrapping_add(mul_unit(normalized, x.to_bits() as u64));
                 }
                 p = at.end;

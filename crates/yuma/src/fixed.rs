@@ -115,12 +115,13 @@ pub(crate) struct Divisor {
     whole_small: Reciprocal,
 }
 
-/// Exact division of `x·2³²` by a fixed `d ≥ 1`, for every `x < 2³²`, by one multiplication.
+/// Exact division of `x·2³²` by a fixed `d ≥ 1`, for every `x ≤ 2³²`, by one multiplication.
 ///
 /// With `L = ceil(log2 d)` and `m = ceil(2^(64+L) / d) = 2^(64+L)/d + e/d` (0 ≤ e < d),
-/// `x·m / 2^(32+L) = x·2³²/d + x·e / (d·2^(32+L))`, and `x·e < 2³²·2^L` keeps the error term
-/// below `1/d`: never enough to cross the next integer, so the floor is `floor(x·2³² / d)`.
-/// `m` needs 65 bits (`m_high` is its top bit); the product stays below 2⁹⁷.
+/// `x·m / 2^(32+L) = x·2³²/d + x·e / (d·2^(32+L))`, and `x·e < 2³²·d ≤ 2³²·2^L` keeps the
+/// error term below `1/d`: never enough to cross the next integer, so the floor is
+/// `floor(x·2³² / d)`. `m` needs 65 bits (`m_high` is its top bit); the product stays below
+/// 2⁹⁸.
 #[derive(Debug, Clone, Copy)]
 struct Reciprocal {
     m_low: u64,
@@ -155,7 +156,7 @@ impl Reciprocal {
         }
     }
 
-    /// `floor(x·2³² / d)` for `x < 2³²`.
+    /// `floor(x·2³² / d)` for `x ≤ 2³²`; 0 for the reciprocal of 0.
     #[inline]
     fn quotient(self, x: u64) -> u64 {
         let low = u128::from(x).wrapping_mul(u128::from(self.m_low));
@@ -261,8 +262,9 @@ pub(crate) struct ColumnDivisor {
     whole: u64,
     /// The reciprocal of `whole` when it is not 0, else of the total's bits.
     reciprocal: Reciprocal,
-    /// The reciprocal of the total's bits when the total is positive (for `divide_unit`).
-    unit: Option<Reciprocal>,
+    /// The reciprocal of the total's bits (of 0 where the total is not positive): for
+    /// `divide_unit` and `divide_share`.
+    share: Reciprocal,
 }
 
 impl ColumnDivisors {
@@ -281,7 +283,7 @@ impl ColumnDivisors {
                     total: bits,
                     whole,
                     reciprocal: Reciprocal::new(if whole != 0 { whole } else { positive }),
-                    unit: (positive != 0).then(|| Reciprocal::new(positive)),
+                    share: Reciprocal::new(positive),
                 }
             })
             .collect();
@@ -352,9 +354,9 @@ impl ColumnDivisor {
     /// takes `divide`.
     #[inline(always)]
     pub(crate) fn divide_unit(&self, a: u64) -> u64 {
-        if let Some(unit) = self.unit.filter(|_| a < ONE_BITS) {
+        if a < ONE_BITS && self.total > 0 {
             // As `divide`: a quotient beyond the type's range is 0 (never for a ≤ total).
-            let quotient = unit.quotient(a);
+            let quotient = self.share.quotient(a);
             return if i64::try_from(quotient).is_ok() {
                 quotient
             } else {
@@ -362,6 +364,28 @@ impl ColumnDivisor {
             };
         }
         self.divide(Fx::from_bits(a as i64)).to_bits() as u64
+    }
+
+    /// [`Self::divide_unit`] for a share of the column: bits `a ≤ 2³²` (at most 1) that are
+    /// also at most the total (a term of the column's sum, or its maximum, as the bond loops
+    /// divide). The quotient `floor(a·2³² / total)` is then in [0, 1], with no case left to
+    /// tell apart: one multiplication, and 0 over a zero total (whose terms are all 0).
+    /// Property-tested against `divide`.
+    #[inline(always)]
+    pub(crate) fn divide_share(&self, a: u64) -> u64 {
+        self.share.quotient(a)
+    }
+
+    /// [`Self::divide`] of the whole number `x` (as `x·2³²`, x < 2³¹), as bits: over a whole
+    /// total w (classic's stored bonds over their column sums) `floor(x·2³² / w)`, one
+    /// multiplication; 0 over a zero total (whose terms are all 0); any other total takes
+    /// `divide`. Property-tested against `divide`.
+    #[inline(always)]
+    pub(crate) fn divide_whole_share(&self, x: u32) -> u64 {
+        if self.whole != 0 || self.total == 0 {
+            return self.reciprocal.quotient(u64::from(x));
+        }
+        self.divide(Fx::from_bits(i64::from(x) << 32_u32)).to_bits() as u64
     }
 }
 
@@ -893,6 +917,51 @@ mod tests {
                 let value_fx = Fx::from_bits(value as i64);
                 let want = if total == ZERO { value_fx } else { safe_div(value_fx, total) };
                 prop_assert_eq!(divisors.divide_unit(0, value) as i64, want.to_bits());
+            }
+
+            /// `divide_share` is `divide` on values in [0, 1] that are at most the total.
+            #[test]
+            fn share_division_matches_the_library(
+                value in unit_value(),
+                extra in prop_oneof![Just(0_i64), 0_i64..1 << 20, 0_i64..1 << 40, 0_i64..1 << 62],
+            ) {
+                let total = Fx::from_bits(value as i64 + extra);
+                let divisors = ColumnDivisors::new(&[total]);
+                let value_fx = Fx::from_bits(value as i64);
+                let want = if total == ZERO { value_fx } else { safe_div(value_fx, total) };
+                let column = divisors.column(0).unwrap();
+                prop_assert_eq!(column.divide_share(value) as i64, want.to_bits());
+            }
+
+            /// Dividing by a column's positive total is monotone, so classic takes B̂'s column
+            /// maxima as the raw maxima divided (no pass over the normalized bonds).
+            #[test]
+            fn column_division_is_monotone(
+                a in unit_value(),
+                b in unit_value(),
+                total in prop_oneof![1_i64..1 << 33, (1_i64..1 << 20).prop_map(|w| w << 32)],
+            ) {
+                let (low, high) = (a.min(b) as i64, a.max(b) as i64);
+                let total = Fx::from_bits(total.max(high));
+                let divisors = ColumnDivisors::new(&[total]);
+                let quotient = |x: i64| divisors.divide(0, Fx::from_bits(x));
+                prop_assert!(quotient(low) <= quotient(high));
+            }
+
+            /// `divide_whole_share` is `divide` on whole numbers at most a whole total, and
+            /// on any whole number over a fractional total.
+            #[test]
+            fn whole_share_division_matches_the_library(
+                x in prop_oneof![any::<u16>().prop_map(u32::from), 0_u32..1 << 30],
+                extra in prop_oneof![Just(0_i64), 0_i64..1 << 20, 0_i64..1 << 30],
+                fraction in prop_oneof![Just(0_i64), 1_i64..1 << 32],
+            ) {
+                let total = Fx::from_bits(((i64::from(x) + extra) << 32) + fraction);
+                let divisors = ColumnDivisors::new(&[total]);
+                let value = Fx::from_bits(i64::from(x) << 32);
+                let want = if total == ZERO { value } else { safe_div(value, total) };
+                let column = divisors.column(0).unwrap();
+                prop_assert_eq!(column.divide_whole_share(x) as i64, want.to_bits());
             }
 
             /// `RowNorm::apply_bits` is `safe_div(w, Σw)` for every weight of a row, and at most 1.

@@ -292,23 +292,4 @@ impl PaddedSlice<'_> {
             *slot = len.min(room);
         }
     }
-
-    /// Row r of the range as (columns, values), values mutable.
-    pub(crate) fn row_mut(&mut self, r: usize) -> (&[u16], &mut [Fx]) {
-        let room = self.room(r);
-        let end = room
-            .start
-            .saturating_add(self.lens.get(r).copied().unwrap_or(0));
-        match (
-            self.cols.get(room.start..end),
-            self.vals.get_mut(room.start..end),
-        ) {
-            (Some(cols), Some(vals)) => (cols, vals),
-            _ => (&[], &mut []),
-        }
-    }
-
-    pub(crate) fn n_rows(&self) -> usize {
-        self.lens.len()
-    }
 }
