@@ -8,6 +8,9 @@
 //! valgrind --tool=callgrind --toggle-collect='epoch_profile::timed' \
 //!     target/release/examples/epoch_profile classic   # or yuma3, liquid
 //! ```
+//!
+//! A second argument runs the timed epoch that many times and prints the median wall time,
+//! for `perf` (`perf stat`, `perf record`) on the same work.
 
 #![allow(
     clippy::arithmetic_side_effects,
@@ -116,6 +119,18 @@ fn main() {
     input.last_epoch_block = input.block;
     input.block += 360;
     let output = timed(&input);
+    let repeats: usize = std::env::args().nth(2).map_or(0, |r| r.parse().unwrap());
+    if repeats > 0 {
+        let mut times: Vec<std::time::Duration> = (0..repeats)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                std::hint::black_box(timed(&input));
+                start.elapsed()
+            })
+            .collect();
+        times.sort_unstable();
+        println!("{mode} median of {repeats}: {:?}", times[repeats / 2]);
+    }
     // A digest of everything the epoch returns, to compare builds.
     let digest = output.neurons.iter().fold(0_u64, |acc, neuron| {
         let fields = [

@@ -10,8 +10,8 @@
 //! The steady state has its own one-pass loops: when a row's Wb and B₀ name the same uids in
 //! the same ascending order (a validator that keeps weighing the same miners), the EMA is an
 //! entry-by-entry combination with no merge, no dense scratch row and no row buffers (see
-//! `BondContext::same_uids_as_weights`); the fixed-alpha Yuma3 EMA of such a row is not even
-//! stored, the dividends recompute it. Every other row takes the general path, which gives
+//! `BondContext::same_uids_as_weights`); the Yuma3 EMA of such a row (fixed or liquid alpha)
+//! is not even stored, the dividends recompute it. Every other row takes the general path, which gives
 //! the same values for these rows too (a unit test compares the two on random subnets).
 //!
 //! The one-pass loops run on the raw bits of the I32F32 values (`*_bits` here, helpers in
@@ -21,8 +21,8 @@
 //!
 //! Those loops also take a faster form on runs of adjacent uids (full weight rows, the common
 //! case): per-column vectors are sliced to the run once instead of looked up per entry
-//! (`BondContext::in_step_parts`), and classic and liquid alpha write their EMA rows
-//! straight into the padded allocation they are kept in.
+//! (`BondContext::in_step_parts`), and classic writes its EMA rows straight into the padded
+//! allocation they are kept in.
 //!
 //! The first pass over the rows also yields validator trust (row sums of W̃) and the ranks
 //! Σᵢ Aᵢ·W̃ᵢⱼ, since it reads W and C entry by entry anyway.
@@ -41,7 +41,7 @@ use crate::fixed::{
     u16_proportion_bits, u16_to_fixed, unit_bits, unit_bits_to_u16, AlphaSigmoid, ColumnDivisor,
     ColumnDivisors, Fx, RowNorm, ONE, ZERO,
 };
-use crate::sparse::{PaddedRows, PaddedSlice, SparseMatrix};
+use crate::sparse::{PaddedRows, SparseMatrix};
 use crate::weights::Weights;
 use rayon::prelude::*;
 
@@ -413,22 +413,19 @@ impl BondContext<'_> {
         (storage, Fx::from_bits(trust as i64))
     }
 
-    /// Σⱼ B̂ᵢⱼ·Iⱼ for a row that passed [`Self::same_uids_as_weights`] under fixed alpha, on
-    /// raw bits (see `yuma3_dividends` for the bounds): the EMA recomputed as in
-    /// [`Self::yuma3_row_in_step_bits`], divided by its column's sum, times incentive.
+    /// Σⱼ B̂ᵢⱼ·Iⱼ for a row that passed [`Self::same_uids_as_weights`], on raw bits (see
+    /// `yuma3_dividends` for the bounds): the EMA recomputed by `ema` from (Cⱼ, Wbᵢⱼ, stored
+    /// bond) as the first pass computed it, divided by its column's sum, times incentive.
     #[inline(always)]
-    fn fixed_dividend_in_step_bits(
+    fn dividend_in_step_bits(
         &self,
         i: usize,
-        alpha: u64,
-        keep: u64,
         divisors: &ColumnDivisors,
         incentive: &[Fx],
+        mut ema: impl FnMut(u64, u64, u16) -> u64,
     ) -> u64 {
         let mut total = 0_u64;
-        let mut entry = |wb: u64, stored: u16, divisor: Option<&ColumnDivisor>, at: u64| {
-            let value =
-                mul_unit(alpha, wb).wrapping_add(mul_unit(keep, u16_proportion_bits(stored)));
+        let mut entry = |value: u64, divisor: Option<&ColumnDivisor>, at: u64| {
             if value > 0 {
                 let normalized = divisor.map_or(value, |divisor| divisor.divide_share(value));
                 total = total.wrapping_add(mul_unit(normalized, at));
@@ -436,7 +433,13 @@ impl BondContext<'_> {
         };
         let (parts, norm) = self.in_step_parts(i);
         let consensus = self.consensus;
-        let clip_to_consensus = matches!(self.penalty, Penalty::One);
+        // Wbᵢⱼ = min(w, c | unclipped): all ones leave w as it is; a mask rather than a branch
+        // in the loop, which the closure would otherwise keep from being hoisted.
+        let unclipped = if matches!(self.penalty, Penalty::One) {
+            0
+        } else {
+            u64::MAX
+        };
         let columns = consensus.len().min(incentive.len());
         for (weights, bonds) in parts {
             // A run of adjacent uids: C, the divisors and I sliced once (as in
@@ -454,13 +457,10 @@ impl BondContext<'_> {
                         .zip(run_divisors)
                         .zip(run_incentive)
                     {
+                        let c = c.to_bits() as u64;
                         let w = norm.apply_bits(raw);
-                        let wb = if clip_to_consensus {
-                            w.min(c.to_bits() as u64)
-                        } else {
-                            w
-                        };
-                        entry(wb, stored, Some(divisor), at.to_bits() as u64);
+                        let wb = w.min(c | unclipped);
+                        entry(ema(c, wb, stored), Some(divisor), at.to_bits() as u64);
                     }
                     continue;
                 }
@@ -469,9 +469,9 @@ impl BondContext<'_> {
                 let index = usize::from(j);
                 let w = norm.apply_bits(raw);
                 let c = consensus.get(index).map_or(0, |&c| c.to_bits() as u64);
-                let wb = if clip_to_consensus { w.min(c) } else { w };
+                let wb = w.min(c | unclipped);
                 let at = incentive.get(index).map_or(0, |&x| x.to_bits() as u64);
-                entry(wb, stored, divisors.column(j), at);
+                entry(ema(c, wb, stored), divisors.column(j), at);
             }
         }
         total
@@ -642,15 +642,34 @@ impl BondContext<'_> {
         })
     }
 
-    /// Liquid alpha's EMA for a row that passed [`Self::same_uids_as_weights`], in one pass.
+    /// Liquid alpha's EMA for a row that passed [`Self::same_uids_as_weights`]: the entries
+    /// > 0, in order.
     ///
     /// Both rows ascend, so the reference's lockstep walk sees every entry: α for uid j reads
     /// this row's own Wbᵢⱼ and B₀ᵢⱼ, and the output follows the (ascending) weight row.
+    #[inline]
+    fn liquid_ema_in_step(
+        &self,
+        i: usize,
+        sigmoid: AlphaSigmoid,
+    ) -> impl Iterator<Item = (u16, Fx)> + '_ {
+        self.in_step_entries(i)
+            .map(move |(j, _, w, stored)| {
+                let b = u16_proportion(stored);
+                let alpha = sigmoid.alpha_cached(Self::at(self.consensus, j), w, b);
+                (j, liquid_ema(alpha, w, b))
+            })
+            .filter(|&(_, value)| value > ZERO)
+    }
+
+    /// One pass over a row that passed [`Self::same_uids_as_weights`] (liquid alpha, the
+    /// general path): its trust and ranks, and its EMA into the column sums; returns the
+    /// storage row (empty without the new permit) and the trust. The EMA itself is not kept:
+    /// the dividends recompute it ([`Self::liquid_ema_in_step`], the same expression).
     fn liquid_row_in_step(
         &self,
         i: usize,
         sigmoid: AlphaSigmoid,
-        ema: &mut SparseMatrix,
         sums: &mut [Fx],
         ranks: &mut [Fx],
     ) -> (Vec<RowEntry>, Fx) {
@@ -659,16 +678,13 @@ impl BondContext<'_> {
         let stake = Self::at_uid(self.active_stake, i);
         let mut storage = Vec::with_capacity(if permit { len } else { 0 });
         let mut trust = ZERO;
-        ema.reserve(len);
         self.in_step_entries(i).for_each(|(j, clipped, w, stored)| {
             trust = add(trust, clipped);
             add_rank(ranks, j, stake, clipped);
             let b = u16_proportion(stored);
             let alpha = sigmoid.alpha_cached(Self::at(self.consensus, j), w, b);
-            let decayed = mul(sub(ONE, alpha), b);
-            let value = add(decayed, mul(alpha, w).max(ZERO)).min(ONE);
+            let value = liquid_ema(alpha, w, b);
             if value > ZERO {
-                ema.push(j, value);
                 if let Some(total) = sums.get_mut(usize::from(j)) {
                     *total = add(*total, value);
                 }
@@ -683,28 +699,29 @@ impl BondContext<'_> {
     /// [`Self::liquid_row_in_step`] on raw bits, for a context with `unit_range`: α, 1 − α,
     /// W̃, Wb and B₀ all lie in [0, 1], so the EMA `min(1, (1−α)·b + α·w)` needs no clamp
     /// below 0, and the trust, rank and column sums stay within the bounds given at
-    /// `yuma3_row_in_step_bits`. The EMA entries go straight to `out` (room for the row's
-    /// entries); returns the storage row, the trust and how many entries `out` holds.
+    /// `yuma3_row_in_step_bits`. The EMA itself is not kept: the dividends recompute it
+    /// ([`Self::liquid_dividend_in_step_bits`]), reading from `alphas` (appended to here, in
+    /// order) each α whose sigmoid argument is not 0, so no exponential is taken twice.
+    /// Returns the storage row and the trust.
     fn liquid_row_in_step_bits(
         &self,
         i: usize,
         sigmoid: AlphaSigmoid,
-        out: (&mut [u16], &mut [Fx]),
+        alphas: &mut Vec<u64>,
         sums: &mut [Fx],
         ranks: &mut [Fx],
-    ) -> (Vec<RowEntry>, Fx, usize) {
+    ) -> (Vec<RowEntry>, Fx) {
         let len = self.weights.row(i).len();
         let permit = self.has_new_permit(i);
         let stake = unit_bits(Self::at_uid(self.active_stake, i)).unwrap_or(0);
         let mut state = LiquidRowState {
             sigmoid,
+            at_zero: sigmoid.at_zero_bits(),
             stake,
             trust: 0,
             storage: Vec::with_capacity(if permit { len } else { 0 }),
             permit,
-            out_cols: out.0,
-            out_vals: out.1,
-            len: 0,
+            alphas,
         };
         let (parts, norm) = self.in_step_parts(i);
         let consensus = self.consensus;
@@ -748,7 +765,7 @@ impl BondContext<'_> {
                 );
             }
         }
-        (state.storage, Fx::from_bits(state.trust as i64), state.len)
+        (state.storage, Fx::from_bits(state.trust as i64))
     }
 
     /// Yuma3's fixed-alpha EMA for a row that passed [`Self::same_uids_as_weights`]:
@@ -849,19 +866,29 @@ fn classic_ema_entry(
 }
 
 /// What [`BondContext::liquid_row_in_step_bits`] carries from entry to entry.
-struct LiquidRowState<'o> {
+struct LiquidRowState<'a> {
     sigmoid: AlphaSigmoid,
+    /// α for a difference of 0, as bits.
+    at_zero: u64,
     /// Aᵢ's bits.
     stake: u64,
     trust: u64,
     storage: Vec<RowEntry>,
     permit: bool,
-    out_cols: &'o mut [u16],
-    out_vals: &'o mut [Fx],
-    len: usize,
+    /// The α of each entry whose sigmoid argument is not 0, in order.
+    alphas: &'a mut Vec<u64>,
 }
 
 impl LiquidRowState<'_> {
+    /// The full sigmoid for a non-zero difference, kept for the dividends; out of line, so
+    /// the exponential's code stays out of the entry loop.
+    #[inline(never)]
+    fn kept_alpha(&mut self, diff: u64) -> u64 {
+        let alpha = self.sigmoid.alpha_of_diff_bits(diff);
+        self.alphas.push(alpha);
+        alpha
+    }
+
     /// One entry: (uid, Cⱼ, W̃ᵢⱼ, Wbᵢⱼ, stored bond), all bits in [0, 1] but the bond; its
     /// rank and column sum, where they exist.
     #[inline(always)]
@@ -876,24 +903,54 @@ impl LiquidRowState<'_> {
             *rank = add_bits(*rank, mul_unit(self.stake, clipped));
         }
         let b = u16_proportion_bits(stored);
-        let alpha = self.sigmoid.alpha_bits(c, w, b);
-        let decayed = mul_unit(ONE_BITS.wrapping_sub(alpha), b);
-        let value = decayed.wrapping_add(mul_unit(alpha, w)).min(ONE_BITS);
+        let alpha = match AlphaSigmoid::diff_bits(c, w, b) {
+            0 => self.at_zero,
+            diff => self.kept_alpha(diff),
+        };
+        let value = liquid_ema_bits(alpha, w, b);
         if value > 0 {
-            if let (Some(col), Some(slot)) = (
-                self.out_cols.get_mut(self.len),
-                self.out_vals.get_mut(self.len),
-            ) {
-                *col = j;
-                *slot = Fx::from_bits(value as i64);
-                self.len = self.len.wrapping_add(1);
-            }
             if let Some(total) = total {
                 *total = add_bits(*total, value);
             }
             if self.permit {
                 self.storage.push((j, unit_bits_to_u16(value)));
             }
+        }
+    }
+}
+
+/// Liquid alpha's EMA entry, `min(1, (1−α)·b + max(0, α·w))`, as the reference computes it.
+#[inline]
+fn liquid_ema(alpha: Fx, w: Fx, b: Fx) -> Fx {
+    add(mul(sub(ONE, alpha), b), mul(alpha, w).max(ZERO)).min(ONE)
+}
+
+/// Liquid alpha's EMA entry on bits, `min(1, (1−α)·b + α·w)`, for α, w and b in [0, 1].
+#[inline(always)]
+fn liquid_ema_bits(alpha: u64, w: u64, b: u64) -> u64 {
+    let decayed = mul_unit(ONE_BITS.wrapping_sub(alpha), b);
+    decayed.wrapping_add(mul_unit(alpha, w)).min(ONE_BITS)
+}
+
+/// The α that [`BondContext::liquid_row_in_step_bits`] kept, read back in the same order.
+struct KeptAlphas<'a> {
+    alphas: &'a [u64],
+    next: usize,
+}
+
+impl KeptAlphas<'_> {
+    /// α for an entry whose sigmoid argument is `diff`: the next kept one where it is not 0,
+    /// else `at_zero`. Without a branch on the data (a select and a conditional step), since
+    /// which entries need the sigmoid follows no pattern.
+    #[inline(always)]
+    fn take(&mut self, diff: u64, at_zero: u64) -> u64 {
+        let kept = self.alphas.get(self.next).copied().unwrap_or(at_zero);
+        let uncached = diff != 0;
+        self.next = self.next.wrapping_add(usize::from(uncached));
+        if uncached {
+            kept
+        } else {
+            at_zero
         }
     }
 }
@@ -1426,11 +1483,13 @@ fn ema_row_capacity(ctx: &BondContext<'_>, i: usize) -> usize {
 /// One range of rows of the Yuma3 EMA.
 struct Yuma3Part {
     rows: std::ops::Range<usize>,
-    /// With fixed alpha, the EMA of the rows not recomputed by the dividends (empty rows for
-    /// those that are).
+    /// The EMA of the rows not recomputed by the dividends (empty rows for those that are).
     ema: SparseMatrix,
-    /// Whether a row's EMA is recomputed (fixed alpha, same uids as its weights).
+    /// Whether a row's EMA is recomputed (same uids as its weights).
     recomputed: Vec<bool>,
+    /// Liquid alpha on raw bits: the α of the recomputed entries whose sigmoid argument is
+    /// not 0, in row order (see `BondContext::liquid_row_in_step_bits`).
+    alphas: Vec<u64>,
     /// This range's column sums of the EMA.
     sums: Vec<Fx>,
     bonds: Vec<Vec<RowEntry>>,
@@ -1457,69 +1516,46 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
         .filter(|_| ctx.unit_range);
 
     let ranges = row_ranges(ctx);
-    // Fixed alpha recomputes the EMA of most rows for the dividends and keeps the others in
-    // each range's matrix. Liquid alpha keeps every row, built in a small reused matrix and
-    // stored in one padded allocation.
-    // Liquid alpha's EMA row names only uids of the Wb row (`LiquidState`), at most W's row.
-    let mut liquid_rows = liquid.map(|_| PaddedRows::new((0..n).map(|i| ctx.weights.row(i).len())));
-    let slices: Vec<Option<PaddedSlice<'_>>> = match liquid_rows.as_mut() {
-        Some(rows) => rows.split_mut(&ranges).into_iter().map(Some).collect(),
-        None => ranges.iter().map(|_| None).collect(),
-    };
+    // The dividends recompute the EMA of the rows that take the one-pass loops, so only the
+    // others are kept, in each range's matrix (empty rows for the recomputed ones).
     let parts: Vec<Yuma3Part> = ranges
         .into_par_iter()
-        .zip(slices)
-        .map(|(rows, mut stored)| {
+        .map(|rows| {
             let mut new_row = RowBuf::default();
             let mut old_row = RowBuf::default();
             let mut merger = Merger::new(n);
             let mut liquid_state = liquid.map(|sigmoid| LiquidState::new(sigmoid, n));
             let mut ema = SparseMatrix::with_capacity(rows.len(), 0);
             let mut recomputed = Vec::with_capacity(rows.len());
+            let mut alphas = Vec::new();
             let mut sums = vec![ZERO; n];
             let mut bonds = Vec::with_capacity(rows.len());
             let mut ranks = vec![ZERO; n];
             let mut trust = Vec::with_capacity(rows.len());
-            for (r, i) in rows.clone().enumerate() {
-                if stored.is_some() {
-                    ema.clear();
-                }
+            for i in rows.clone() {
                 let in_step = ctx.same_uids_as_weights(i);
-                recomputed.push(in_step && liquid.is_none());
+                recomputed.push(in_step);
                 if in_step {
-                    // Whether the row went straight to its stored room (not through `ema`).
-                    let mut in_place = false;
-                    let (storage, row_trust) = match liquid {
-                        Some(sigmoid) => match stored.as_mut().filter(|_| ctx.unit_range) {
-                            Some(stored) => {
-                                let (storage, row_trust, len) = ctx.liquid_row_in_step_bits(
-                                    i,
-                                    sigmoid,
-                                    stored.room_mut(r),
-                                    &mut sums,
-                                    &mut ranks,
-                                );
-                                stored.set_len(r, len);
-                                in_place = true;
-                                (storage, row_trust)
-                            }
-                            None => {
-                                ctx.liquid_row_in_step(i, sigmoid, &mut ema, &mut sums, &mut ranks)
-                            }
-                        },
-                        None => match unit_alpha {
-                            Some((alpha, keep)) => {
-                                ctx.yuma3_row_in_step_bits(i, alpha, keep, &mut sums, &mut ranks)
-                            }
-                            None => ctx.yuma3_row_in_step(i, alpha, keep, &mut sums, &mut ranks),
-                        },
+                    let (storage, row_trust) = match (liquid, unit_alpha) {
+                        (Some(sigmoid), _) if ctx.unit_range => ctx.liquid_row_in_step_bits(
+                            i,
+                            sigmoid,
+                            &mut alphas,
+                            &mut sums,
+                            &mut ranks,
+                        ),
+                        (Some(sigmoid), _) => {
+                            ctx.liquid_row_in_step(i, sigmoid, &mut sums, &mut ranks)
+                        }
+                        (None, Some((alpha, keep))) => {
+                            ctx.yuma3_row_in_step_bits(i, alpha, keep, &mut sums, &mut ranks)
+                        }
+                        (None, None) => {
+                            ctx.yuma3_row_in_step(i, alpha, keep, &mut sums, &mut ranks)
+                        }
                     };
                     bonds.push(storage);
                     trust.push(row_trust);
-                    if let Some(stored) = stored.as_mut().filter(|_| !in_place) {
-                        let (cols, vals) = ema.open_row();
-                        stored.set_row(r, cols, vals);
-                    }
                     ema.end_row();
                     continue;
                 }
@@ -1545,15 +1581,13 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
                 } else {
                     Vec::new()
                 });
-                if let Some(stored) = stored.as_mut() {
-                    stored.set_row(r, cols, vals);
-                }
                 ema.end_row();
             }
             Yuma3Part {
                 rows,
                 ema,
                 recomputed,
+                alphas,
                 sums,
                 bonds,
                 trust,
@@ -1576,13 +1610,13 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
     let dividends = yuma3_dividends(
         ctx,
         &parts,
-        liquid_rows.as_ref(),
         &sums,
         &incentive,
-        FixedRates {
+        Rates {
             alpha,
             keep,
             bits: unit_alpha,
+            liquid,
         },
     );
     let bonds = parts.into_iter().flat_map(|part| part.bonds).collect();
@@ -1594,13 +1628,14 @@ pub(crate) fn yuma3(ctx: &BondContext<'_>, alpha: Fx, liquid: Option<AlphaSigmoi
     }
 }
 
-/// Fixed alpha's α and 1 − α, and their bits where both lie in [0, 1] and the context allows
-/// the raw-bit loops.
+/// The EMA's rates: fixed alpha's α and 1 − α, and their bits where both lie in [0, 1] and
+/// the context allows the raw-bit loops; or liquid alpha's sigmoid, which replaces them.
 #[derive(Debug, Clone, Copy)]
-struct FixedRates {
+struct Rates {
     alpha: Fx,
     keep: Fx,
     bits: Option<(u64, u64)>,
+    liquid: Option<AlphaSigmoid>,
 }
 
 /// Yuma3 dividends: Dᵢ = Aᵢ·Σⱼ B̂ᵢⱼ·Iⱼ, normalized, with B̂ the column-normalized bonds.
@@ -1608,16 +1643,10 @@ struct FixedRates {
 fn yuma3_dividends(
     ctx: &BondContext<'_>,
     parts: &[Yuma3Part],
-    liquid_rows: Option<&PaddedRows>,
     sums: &[Fx],
     incentive: &[Fx],
-    rates: FixedRates,
+    rates: Rates,
 ) -> Vec<Fx> {
-    let FixedRates {
-        alpha,
-        keep,
-        bits: unit_alpha,
-    } = rates;
     // Dividends read B̂, the column-normalized bonds, without materializing it.
     let divisors = column_divisors(sums);
     let term = |acc: Fx, (j, b): (u16, Fx)| {
@@ -1625,32 +1654,54 @@ fn yuma3_dividends(
         add(acc, mul(normalized, BondContext::at(incentive, j)))
     };
     // On raw bits where the bounds hold (see `yuma3_row_in_step_bits`): an EMA value is at
-    // most its column's sum, so B̂ᵢⱼ ≤ 1, and Σⱼ B̂ᵢⱼ·Iⱼ ≤ Σⱼ Iⱼ ≤ 1.
-    let unit_alpha = unit_alpha.filter(|_| all_in_unit_range(incentive));
-    // The stored rows (liquid alpha, and rows off the one-pass loops) too, where a row's
-    // values all lie in [0, 1]: they are positive, so each is at most its column's sum.
+    // most its column's sum, so B̂ᵢⱼ ≤ 1, and Σⱼ B̂ᵢⱼ·Iⱼ ≤ Σⱼ Iⱼ ≤ 1. The kept rows too, where
+    // a row's values all lie in [0, 1]: they are positive, so each is at most its column's
+    // sum.
     let unit_incentive = ctx.unit_range && all_in_unit_range(incentive);
-    let recomputed_total = |i: usize| match unit_alpha {
-        Some((alpha, keep)) => Fx::from_bits(
-            ctx.fixed_dividend_in_step_bits(i, alpha, keep, &divisors, incentive) as i64,
-        ),
-        None => ctx.fixed_ema_in_step(i, alpha, keep).fold(ZERO, term),
+    let recomputed_total = |i: usize, alphas: &mut KeptAlphas<'_>| match rates {
+        Rates {
+            liquid: Some(sigmoid),
+            ..
+        } if unit_incentive => {
+            let at_zero = sigmoid.at_zero_bits();
+            let total = ctx.dividend_in_step_bits(i, &divisors, incentive, |c, wb, stored| {
+                let b = u16_proportion_bits(stored);
+                let alpha = alphas.take(AlphaSigmoid::diff_bits(c, wb, b), at_zero);
+                liquid_ema_bits(alpha, wb, b)
+            });
+            Fx::from_bits(total as i64)
+        }
+        Rates {
+            liquid: Some(sigmoid),
+            ..
+        } => ctx.liquid_ema_in_step(i, sigmoid).fold(ZERO, term),
+        Rates {
+            bits: Some((alpha, keep)),
+            ..
+        } if unit_incentive => {
+            let total = ctx.dividend_in_step_bits(i, &divisors, incentive, |_, wb, stored| {
+                mul_unit(alpha, wb).wrapping_add(mul_unit(keep, u16_proportion_bits(stored)))
+            });
+            Fx::from_bits(total as i64)
+        }
+        Rates { alpha, keep, .. } => ctx.fixed_ema_in_step(i, alpha, keep).fold(ZERO, term),
     };
     // Ranges are independent; `collect` keeps them, and the rows in them, in order.
     let per_part: Vec<Vec<Fx>> = parts
         .par_iter()
         .map(|part| {
+            let mut alphas = KeptAlphas {
+                alphas: &part.alphas,
+                next: 0,
+            };
             part.rows
                 .clone()
                 .enumerate()
                 .map(|(r, i)| {
                     let total = if part.recomputed.get(r).copied().unwrap_or(false) {
-                        recomputed_total(i)
+                        recomputed_total(i, &mut alphas)
                     } else {
-                        let (cols, vals) = match liquid_rows {
-                            Some(rows) => rows.row(i),
-                            None => part.ema.row(r),
-                        };
+                        let (cols, vals) = part.ema.row(r);
                         if unit_incentive && all_in_unit_range(vals) {
                             let total = stored_dividend_bits(cols, vals, &divisors, incentive);
                             Fx::from_bits(total as i64)
@@ -1884,8 +1935,7 @@ impl LiquidState {
                 at(&self.seen_weight),
                 at(&self.seen_bond),
             );
-            let decayed = mul(sub(ONE, alpha), at(&self.bond));
-            let value = add(decayed, mul(alpha, w).max(ZERO)).min(ONE);
+            let value = liquid_ema(alpha, w, at(&self.bond));
             if value > ZERO {
                 out.push(j, value);
             }

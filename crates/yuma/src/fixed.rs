@@ -596,20 +596,36 @@ impl AlphaSigmoid {
     /// [`Self::alpha_cached`] on bits, for a consensus, weight and bond in [0, 1]: the
     /// difference `clamp(w − c, 0, 1)` is then `w − c` floored at 0, and `clamp(b − w, 0, 1)`
     /// is `b − w`. Returns the bits of α, in [0, 1] (it is clamped to [low, high], both
-    /// proportions of 65535).
-    #[inline]
+    /// proportions of 65535). The bond loops compose it from its three parts themselves, to
+    /// keep the α of non-zero differences.
+    #[cfg(test)]
     pub(crate) fn alpha_bits(&self, consensus: u64, weight: u64, bond: u64) -> u64 {
-        let diff = if weight >= bond {
+        match Self::diff_bits(consensus, weight, bond) {
+            0 => self.at_zero_bits(),
+            diff => self.alpha_of_diff_bits(diff),
+        }
+    }
+
+    /// The sigmoid's argument on bits, for a consensus, weight and bond in [0, 1] (see
+    /// [`Self::alpha_bits`]): α is [`Self::at_zero_bits`] exactly where this is 0.
+    #[inline(always)]
+    pub(crate) fn diff_bits(consensus: u64, weight: u64, bond: u64) -> u64 {
+        if weight >= bond {
             weight.saturating_sub(consensus)
         } else {
             bond.wrapping_sub(weight)
-        };
-        let alpha = if diff == 0 {
-            self.at_zero
-        } else {
-            self.alpha_of_diff(Fx::from_bits(diff as i64))
-        };
-        unit_bits(alpha).unwrap_or(0)
+        }
+    }
+
+    /// The bits of α for a difference of 0 (in [0, 1]: α is clamped to [low, high]).
+    #[inline(always)]
+    pub(crate) fn at_zero_bits(&self) -> u64 {
+        unit_bits(self.at_zero).unwrap_or(0)
+    }
+
+    /// The bits of α for a non-zero difference from [`Self::diff_bits`]: the full sigmoid.
+    pub(crate) fn alpha_of_diff_bits(&self, diff: u64) -> u64 {
+        unit_bits(self.alpha_of_diff(Fx::from_bits(diff as i64))).unwrap_or(0)
     }
 
     fn diff(consensus: Fx, weight: Fx, bond: Fx) -> Fx {

@@ -65,12 +65,6 @@ impl SparseMatrix {
         self.vals.push(value);
     }
 
-    /// Room for `additional` more entries.
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        self.cols.reserve(additional);
-        self.vals.reserve(additional);
-    }
-
     /// Close the row being built.
     pub(crate) fn end_row(&mut self) {
         self.offsets.push(self.cols.len());
