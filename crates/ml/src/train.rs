@@ -19,6 +19,16 @@ pub enum OptimizerConfig {
     Adam { learning_rate: f64 },
 }
 
+impl OptimizerConfig {
+    /// The learning rate, whichever the optimiser.
+    #[must_use]
+    pub fn learning_rate(&self) -> f64 {
+        match *self {
+            Self::Sgd { learning_rate } | Self::Adam { learning_rate } => learning_rate,
+        }
+    }
+}
+
 /// A local training run: `steps` minibatches of `batch_size` rows, order drawn from `seed`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainConfig {
@@ -111,8 +121,15 @@ impl Trainer {
     }
 
     /// Runs `config.steps` steps over reshuffled passes of `data`; returns the last batch loss.
+    /// The optimiser's learning rate becomes `config.optimizer`'s, so a caller can follow a
+    /// schedule across calls while the optimiser keeps its state (Adam moments).
     pub fn train(&mut self, data: &Dataset, config: &TrainConfig) -> Result<f32, ModelError> {
         check_width(&self.model, data)?;
+        let learning_rate = config.optimizer.learning_rate();
+        match &mut self.optim {
+            Optim::Sgd(o) => o.set_learning_rate(learning_rate),
+            Optim::Adam(o) => o.set_learning_rate(learning_rate),
+        }
         if data.n_rows() == 0 || config.batch_size == 0 {
             return Err(ModelError::EmptyTraining {
                 n_rows: data.n_rows(),

@@ -1,7 +1,7 @@
 //! The training subnet's default demo: runs a simulation and writes its JSON report.
 //!
 //! `cargo run --release -p hyphae-training --example demo -- --seed 1 --report out.json
-//! [--epochs 10] [--miners honest,...,copier] [--networked] [--steps H] [--lr L] [--sgd]
+//! [--epochs 10] [--miners honest,...,copier] [--networked] [--steps H] [--lr L] [--lr-decay D] [--sgd]
 //! [--adam] [--outer-lr E] [--chunk C] [--k K] [--compression R] [--alpha A] [--eval-step S]
 //! [--ema B] [--direction D] [--score alone|marginal] [--validator-fraction F]
 //! [--fashion-mnist DIR]`
@@ -37,6 +37,9 @@ fn main() -> anyhow::Result<()> {
             }
             "--steps" => config.local.inner_steps = value()?.parse().context("--steps")?,
             "--lr" => config.local.learning_rate = value()?.parse().context("--lr")?,
+            "--lr-decay" => {
+                config.local.learning_rate_decay = value()?.parse().context("--lr-decay")?;
+            }
             "--sgd" => config.local.optimizer = Optimizer::Sgd,
             "--adam" => config.local.optimizer = Optimizer::Adam,
             "--compression" => {

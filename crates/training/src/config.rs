@@ -38,22 +38,30 @@ pub struct LocalTraining {
     pub batch_size: usize,
     /// The optimizer.
     pub optimizer: Optimizer,
-    /// Its learning rate.
+    /// Its learning rate in round 1.
     pub learning_rate: f64,
+    /// Inverse-time decay d: round t (1-based) uses `learning_rate / (1 + d·(t − 1))`, for
+    /// the miners and the central baseline alike; 0 keeps the rate constant.
+    #[serde(default)]
+    pub learning_rate_decay: f64,
 }
 
 impl LocalTraining {
-    /// The optimizer as `hyphae-ml` takes it.
+    /// The learning rate in `round` (1-based; round 0 counts as 1).
     #[must_use]
-    pub fn optimizer_config(&self) -> hyphae_ml::train::OptimizerConfig {
+    pub fn learning_rate_at(&self, round: u64) -> f64 {
+        let elapsed = round.saturating_sub(1) as f64;
+        self.learning_rate / (1.0 + self.learning_rate_decay * elapsed)
+    }
+
+    /// The optimizer as `hyphae-ml` takes it, with `round`'s learning rate.
+    #[must_use]
+    pub fn optimizer_config(&self, round: u64) -> hyphae_ml::train::OptimizerConfig {
         use hyphae_ml::train::OptimizerConfig;
+        let learning_rate = self.learning_rate_at(round);
         match self.optimizer {
-            Optimizer::Sgd => OptimizerConfig::Sgd {
-                learning_rate: self.learning_rate,
-            },
-            Optimizer::Adam => OptimizerConfig::Adam {
-                learning_rate: self.learning_rate,
-            },
+            Optimizer::Sgd => OptimizerConfig::Sgd { learning_rate },
+            Optimizer::Adam => OptimizerConfig::Adam { learning_rate },
         }
     }
 }
@@ -192,6 +200,7 @@ impl Default for SimulationConfig {
                 // the large entries are the informative ones. Measured 1-4 points better.
                 optimizer: Optimizer::Sgd,
                 learning_rate: 0.4,
+                learning_rate_decay: 0.0,
             },
             outer_learning_rate: 1.0,
             // One chunk: a global top-k, as many entries as fit in 1/100 of dense fp32
@@ -257,6 +266,10 @@ impl SimulationConfig {
         if self.local.inner_steps == 0 || self.local.batch_size == 0 {
             return fail("inner_steps and batch_size must be positive");
         }
+        let decay = self.local.learning_rate_decay;
+        if !(decay.is_finite() && decay >= 0.0) {
+            return fail("learning_rate_decay must be finite and non-negative");
+        }
         let stake_total: u128 = self
             .validators
             .iter()
@@ -281,5 +294,26 @@ impl SimulationConfig {
                     .map_err(|_| TrainingError::Uid { index })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_rate_decays_inverse_in_time_and_is_validated() {
+        let mut config = SimulationConfig::default();
+        config.local.learning_rate = 0.4;
+        config.local.learning_rate_decay = 0.5;
+        let local = config.local;
+        assert!((local.learning_rate_at(0) - 0.4).abs() < 1e-12);
+        assert!((local.learning_rate_at(1) - 0.4).abs() < 1e-12);
+        assert!((local.learning_rate_at(3) - 0.2).abs() < 1e-12);
+        assert!(config.validate().is_ok());
+        config.local.learning_rate_decay = -0.1;
+        assert!(config.validate().is_err());
+        config.local.learning_rate_decay = f64::NAN;
+        assert!(config.validate().is_err());
     }
 }

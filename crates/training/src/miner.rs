@@ -161,7 +161,7 @@ impl Miner {
         let device = hyphae_ml::default_device()?;
         let local = Mlp::from_params(input.spec.clone(), input.theta, &device)?;
         let config = TrainConfig {
-            optimizer: input.local.optimizer_config(),
+            optimizer: input.local.optimizer_config(input.round),
             batch_size: input.local.batch_size,
             steps: input.local.inner_steps,
             seed: self.seed ^ input.round,

@@ -466,7 +466,7 @@ impl Baseline {
         test: &Dataset,
     ) -> Result<hyphae_ml::train::Evaluation, TrainingError> {
         let train = TrainConfig {
-            optimizer: config.local.optimizer_config(),
+            optimizer: config.local.optimizer_config(round),
             batch_size: config.local.batch_size,
             steps: config.local.inner_steps,
             seed: config.seed ^ round.wrapping_mul(0x5851_F42D_4C95_7F2D),
@@ -650,7 +650,7 @@ fn build_baseline(
         .collect();
     let data = union(&honest)?;
     let model = Mlp::from_params(spec.clone(), theta, &hyphae_ml::default_device()?)?;
-    let trainer = Trainer::new(&model, config.local.optimizer_config())?;
+    let trainer = Trainer::new(&model, config.local.optimizer_config(1))?;
     Ok(Baseline {
         model,
         trainer,
