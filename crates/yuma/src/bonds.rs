@@ -249,18 +249,11 @@ impl BondContext<'_> {
         };
         let norm = row.norm;
         if !check_clip && self.bonds_unmasked {
-            // Nothing can be dropped: only the uids need comparing (no early exit, so the
-            // comparison vectorizes).
+            // Nothing can be dropped: only the uids need comparing.
             let (bonds_head, bonds_tail) = neuron
                 .bonds
                 .split_at(row.head.len().min(neuron.bonds.len()));
-            let same = |weights: &[(u16, u16)], bonds: &[RowEntry]| {
-                weights
-                    .iter()
-                    .zip(bonds)
-                    .fold(true, |same, (&(j, _), &(bj, _))| same & (j == bj))
-            };
-            return same(row.head, bonds_head) && same(row.tail, bonds_tail);
+            return same_uids(row.head, bonds_head) && same_uids(row.tail, bonds_tail);
         }
         self.in_step_pairs(i).all(|(&(j, w), &(bj, _))| {
             let registered = self.registered_at.get(usize::from(j)).copied().unwrap_or(0);
@@ -1002,8 +995,21 @@ fn adjacent_run(
         .get(p..end)?
         .iter()
         .zip(uids.clone())
-        .fold(true, |ok, (&c, uid)| ok & (usize::from(c) == uid));
+        .fold(0_usize, |differ, (&c, uid)| differ | (usize::from(c) ^ uid))
+        == 0;
     checked.then_some((p..end, uids))
+}
+
+/// Whether the entries of `weights` and `bonds` name the same uids, position by position (up
+/// to the shorter of the two). No early exit, and the OR of the uids' XORs, a lane-wise
+/// reduction, rather than a conjunction of comparisons: the loop vectorizes into a few
+/// instructions per entry.
+fn same_uids(weights: &[(u16, u16)], bonds: &[RowEntry]) -> bool {
+    weights
+        .iter()
+        .zip(bonds)
+        .fold(0_u16, |differ, (&(j, _), &(bj, _))| differ | (j ^ bj))
+        == 0
 }
 
 /// The uids of a strictly ascending part of a row, as a range, when they are adjacent (the
@@ -1361,9 +1367,6 @@ fn classic_row_out_bits(
 ) -> (Fx, Vec<RowEntry>) {
     let mut total = 0_u64;
     let mut row = Vec::with_capacity(if permit { cols.len() } else { 0 });
-    let mut entry = |j: u16, b: Fx, divisors: (&ColumnDivisor, &ColumnDivisor), at: Fx| {
-        classic_entry_out_bits((j, b, at), divisors, &mut total, permit.then_some(&mut row));
-    };
     let mut p = 0_usize;
     while p < cols.len() {
         if let Some((at, uids)) = adjacent_run(cols, p).filter(|(at, _)| at.len() >= MIN_RUN) {
@@ -1374,14 +1377,26 @@ fn classic_row_out_bits(
                 max_divisors.run(uids.clone()),
                 incentive.get(uids),
             ) {
-                for ((((&j, &b), ema), max), &x) in run_cols
+                let run = run_cols
                     .iter()
                     .zip(run_vals)
                     .zip(run_ema)
                     .zip(run_max)
                     .zip(run_i)
-                {
-                    entry(j, b, (ema, max), x);
+                    .map(|((((&j, &b), ema), max), &x)| (j, b, x, (ema, max)));
+                if permit {
+                    // An iterator of known length: `extend` writes the storage entries with
+                    // no capacity check per entry (as `push` makes).
+                    row.extend(run.map(|(j, b, x, divisors)| {
+                        (
+                            j,
+                            classic_entry_out_bits((b, x), divisors, &mut total, true),
+                        )
+                    }));
+                } else {
+                    for (_, b, x, divisors) in run {
+                        classic_entry_out_bits((b, x), divisors, &mut total, false);
+                    }
                 }
                 p = at.end;
                 continue;
@@ -1394,7 +1409,10 @@ fn classic_row_out_bits(
                 max_divisors.column(j),
                 incentive.get(usize::from(j)),
             ) {
-                entry(j, b, (ema, max), x);
+                let stored = classic_entry_out_bits((b, x), (ema, max), &mut total, permit);
+                if permit {
+                    row.push((j, stored));
+                }
             }
         }
         p = p.saturating_add(1);
@@ -1402,19 +1420,21 @@ fn classic_row_out_bits(
     (Fx::from_bits(total as i64), row)
 }
 
-/// One entry of [`classic_row_out_bits`]: (uid, EMA value, Iⱼ) and column j's sum and
-/// maximum divisors; adds Iⱼ·B̂ᵢⱼ to `total` and pushes the storage entry to `row`, if any.
+/// One entry of [`classic_row_out_bits`]: (EMA value, Iⱼ) and column j's sum and maximum
+/// divisors; adds Iⱼ·B̂ᵢⱼ to `total` and returns the storage entry (0 without `permit`).
 #[inline(always)]
 fn classic_entry_out_bits(
-    (j, b, at): (u16, Fx, Fx),
+    (b, at): (Fx, Fx),
     (ema, max): (&ColumnDivisor, &ColumnDivisor),
     total: &mut u64,
-    row: Option<&mut Vec<RowEntry>>,
-) {
+    permit: bool,
+) -> u16 {
     let normalized = ema.divide_share(b.to_bits() as u64);
     *total = total.wrapping_add(mul_unit(at.to_bits() as u64, normalized));
-    if let Some(row) = row {
-        row.push((j, unit_bits_to_u16(max.divide_share(normalized))));
+    if permit {
+        unit_bits_to_u16(max.divide_share(normalized))
+    } else {
+        0
     }
 }
 
@@ -1968,7 +1988,7 @@ fn scatter_running_maxima(row: &RowBuf, dense: &mut [Fx]) {
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
 mod tests {
-    use super::{adjacent_run, contiguous_columns};
+    use super::{adjacent_run, contiguous_columns, same_uids};
     use proptest::prelude::*;
 
     /// The longest run of adjacent uids from position p, entry by entry.
@@ -1978,6 +1998,26 @@ mod tests {
             end += 1;
         }
         end
+    }
+
+    proptest! {
+        /// The vectorized uid comparison against a comparison entry by entry, on rows that
+        /// differ in one uid, in any bit, or not at all.
+        #[test]
+        fn same_uids_match_an_entry_comparison(
+            weights in proptest::collection::vec((any::<u16>(), any::<u16>()), 0..80),
+            change in proptest::option::of((any::<proptest::sample::Index>(), 0_u32..16)),
+            weight in any::<u16>(),
+        ) {
+            let mut bonds: Vec<(u16, u16)> = weights.iter().map(|&(j, _)| (j, weight)).collect();
+            if let (Some((at, bit)), false) = (change, bonds.is_empty()) {
+                let entry = &mut bonds[at.index(weights.len())];
+                entry.0 ^= 1 << bit;
+            }
+            let expected = weights.iter().zip(&bonds).all(|(&(j, _), &(bj, _))| j == bj);
+            prop_assert_eq!(same_uids(&weights, &bonds), expected);
+            prop_assert_eq!(expected, change.is_none() || weights.is_empty());
+        }
     }
 
     proptest! {

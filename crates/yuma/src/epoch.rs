@@ -236,12 +236,16 @@ fn validate(input: &EpochInput) -> Result<Option<Vec<u64>>, YumaError> {
 /// Whether the uids of `row` strictly ascend and all lie below `n`, without branching per entry.
 #[inline]
 fn ascending_below(row: &[RowEntry], n: usize) -> bool {
-    // Two slices zipped (not an iterator and its `skip`), so the loop vectorizes.
-    let ascending = row
+    // Two slices zipped (not an iterator and its `skip`), so the loop vectorizes. For u16
+    // uids a < b exactly when b − a − 1, taken in u32, stays below 2¹⁶ (otherwise it wraps to
+    // at least 2³² − 2¹⁶): OR-ing those differences is a plain lane-wise reduction.
+    let steps = row
         .iter()
         .zip(row.get(1..).unwrap_or(&[]))
-        .fold(true, |ok, (&(a, _), &(b, _))| ok & (a < b));
-    ascending && row.last().is_none_or(|&(uid, _)| usize::from(uid) < n)
+        .fold(0_u32, |steps, (&(a, _), &(b, _))| {
+            steps | u32::from(b).wrapping_sub(u32::from(a)).wrapping_sub(1)
+        });
+    steps >> 16_u32 == 0 && row.last().is_none_or(|&(uid, _)| usize::from(uid) < n)
 }
 
 /// [`ascending_below`] and the sum of the row's raw weights. Two plain loops over the row
@@ -492,6 +496,33 @@ mod tests {
                     neuron.last_update = input.block - 1;
                 }
             }
+        }
+    }
+
+    proptest! {
+        /// The vectorized order check against one written entry by entry: rows of uids near
+        /// each other (so repeats and steps down are common), near 0 and near 65535, sorted
+        /// or not, against n on either side of the last uid.
+        #[test]
+        fn ascending_below_matches_an_entry_check(
+            mut uids in proptest::collection::vec(0_u16..12, 0..40),
+            base in prop_oneof![Just(0_u16), Just(65_523_u16), any::<u16>()],
+            sort in any::<bool>(),
+            dedup in any::<bool>(),
+            slack in 0_usize..3,
+        ) {
+            if sort {
+                uids.sort_unstable();
+            }
+            if dedup {
+                uids.dedup();
+            }
+            let row: Vec<RowEntry> = uids.iter().map(|&j| (base.saturating_add(j), 7)).collect();
+            let n = row.last().map_or(0, |&(j, _)| usize::from(j)) + slack;
+            let expected = row.windows(2).all(|pair| pair[0].0 < pair[1].0)
+                && row.last().is_none_or(|&(j, _)| usize::from(j) < n);
+            prop_assert_eq!(ascending_below(&row, n), expected);
+            prop_assert_eq!(sum_ascending_below(&row, n).1, expected);
         }
     }
 
