@@ -542,6 +542,10 @@ impl BondContext<'_> {
     /// sum is at most the row count. The entries > 0 go to `cols`/`vals` (room for the row),
     /// into `columns`' sums and raise their maxima; returns how many. `rates` is (α, 1 − α,
     /// Aᵢ); `divisors` the column sums of ΔB and of B₀.
+    ///
+    /// Every entry is written at its own position, without a check or a length to keep per
+    /// entry; the rare row with a zero is compacted afterwards. A zero adds nothing to its
+    /// column's sum and cannot raise its maximum (≥ 0), so the columns take every entry.
     #[inline(always)]
     fn classic_ema_in_step_bits(
         &self,
@@ -552,17 +556,31 @@ impl BondContext<'_> {
         cols: &mut [u16],
         vals: &mut [Fx],
     ) -> usize {
-        let mut len = 0_usize;
-        let mut out = (cols, vals, &mut len);
+        let mut written = 0_usize;
+        let mut zeros = 0_usize;
         let (delta_divisors, old_divisors) = divisors;
         let (parts, norm) = self.in_step_parts(i);
         let consensus = self.consensus;
-        let clip_to_consensus = matches!(self.penalty, Penalty::One);
+        // Wbᵢⱼ = min(w, c | unclipped): a mask rather than a branch in the loop.
+        let unclipped = if matches!(self.penalty, Penalty::One) {
+            0
+        } else {
+            u64::MAX
+        };
         let width = consensus
             .len()
             .min(columns.sums.len())
             .min(columns.maxima.len());
         for (weights, bonds) in parts {
+            let start = written;
+            written = written.saturating_add(weights.len());
+            // The row's room holds its weight row (`room_mut`): never short.
+            let (Some(room_cols), Some(room_vals)) =
+                (cols.get_mut(start..written), vals.get_mut(start..written))
+            else {
+                written = start;
+                continue;
+            };
             // A run of adjacent uids: C, both divisors, the sums and maxima sliced once (as in
             // `yuma3_row_in_step_bits`).
             if let Some(run) = contiguous_columns(weights).filter(|run| run.end <= width) {
@@ -579,44 +597,64 @@ impl BondContext<'_> {
                     columns.sums.get_mut(run.clone()),
                     columns.maxima.get_mut(run),
                 ) {
-                    for ((((((&(j, raw), &(_, stored)), &c), delta), old), total), max) in weights
-                        .iter()
-                        .zip(bonds)
-                        .zip(run_consensus)
-                        .zip(run_delta)
-                        .zip(run_old)
-                        .zip(run_sums)
-                        .zip(run_maxima)
+                    for (((((((&(j, raw), &(_, stored)), &c), delta), old), total), max), out) in
+                        weights
+                            .iter()
+                            .zip(bonds)
+                            .zip(run_consensus)
+                            .zip(run_delta)
+                            .zip(run_old)
+                            .zip(run_sums)
+                            .zip(run_maxima)
+                            .zip(room_cols.iter_mut().zip(room_vals.iter_mut()))
                     {
-                        let w = norm.apply_bits(raw);
-                        let wb = if clip_to_consensus {
-                            w.min(c.to_bits() as u64)
-                        } else {
-                            w
-                        };
-                        classic_ema_entry(
-                            rates,
-                            (j, wb, stored),
-                            (Some(delta), Some(old)),
-                            (Some(total), Some(max)),
-                            &mut out,
-                        );
+                        let wb = norm.apply_bits(raw).min(c.to_bits() as u64 | unclipped);
+                        let value = classic_ema_value(rates, wb, stored, (Some(delta), Some(old)));
+                        zeros = zeros.wrapping_add(usize::from(value == 0));
+                        (*out.0, *out.1) = (j, Fx::from_bits(value as i64));
+                        *total = add_bits(*total, value);
+                        *max = (*max).max(Fx::from_bits(value as i64));
                     }
                     continue;
                 }
             }
-            for (&(j, raw), &(_, stored)) in weights.iter().zip(bonds) {
+            for ((&(j, raw), &(_, stored)), out) in weights
+                .iter()
+                .zip(bonds)
+                .zip(room_cols.iter_mut().zip(room_vals.iter_mut()))
+            {
                 let index = usize::from(j);
-                let w = norm.apply_bits(raw);
                 let c = consensus.get(index).map_or(0, |&c| c.to_bits() as u64);
-                let wb = if clip_to_consensus { w.min(c) } else { w };
-                classic_ema_entry(
+                let wb = norm.apply_bits(raw).min(c | unclipped);
+                let value = classic_ema_value(
                     rates,
-                    (j, wb, stored),
+                    wb,
+                    stored,
                     (delta_divisors.column(j), old_divisors.column(j)),
-                    (columns.sums.get_mut(index), columns.maxima.get_mut(index)),
-                    &mut out,
                 );
+                zeros = zeros.wrapping_add(usize::from(value == 0));
+                (*out.0, *out.1) = (j, Fx::from_bits(value as i64));
+                if let Some(total) = columns.sums.get_mut(index) {
+                    *total = add_bits(*total, value);
+                }
+                if let Some(max) = columns.maxima.get_mut(index) {
+                    *max = (*max).max(Fx::from_bits(value as i64));
+                }
+            }
+        }
+        if zeros == 0 {
+            return written;
+        }
+        // Keep the entries > 0, in order.
+        let mut len = 0_usize;
+        for k in 0..written {
+            if let (Some(&j), Some(&value)) = (cols.get(k), vals.get(k)) {
+                if value > ZERO {
+                    if let (Some(col), Some(slot)) = (cols.get_mut(len), vals.get_mut(len)) {
+                        (*col, *slot) = (j, value);
+                    }
+                    len = len.wrapping_add(1);
+                }
             }
         }
         len
@@ -819,20 +857,17 @@ impl BondContext<'_> {
     }
 }
 
-/// One entry of [`BondContext::classic_ema_in_step_bits`]: `rates` is (α, 1 − α, Aᵢ), `entry`
-/// (uid, Wbᵢⱼ, stored bond), `divisors` column j's ΔB and B₀ divisors; a value > 0 is
-/// appended to `out` (columns, values, length), added to column j's sum and raises its
-/// maximum. A function rather than a closure so that both loops inline it.
+/// One entry of [`BondContext::classic_ema_in_step_bits`]: `rates` is (α, 1 − α, Aᵢ), then
+/// Wbᵢⱼ, the stored bond and column j's ΔB and B₀ divisors; returns the EMA's bits. A
+/// function rather than a closure so that both loops inline it.
 #[inline(always)]
-fn classic_ema_entry(
+fn classic_ema_value(
     rates: (u64, u64, u64),
-    entry: (u16, u64, u16),
+    wb: u64,
+    stored: u16,
     divisors: (Option<&ColumnDivisor>, Option<&ColumnDivisor>),
-    column: (Option<&mut Fx>, Option<&mut Fx>),
-    out: &mut (&mut [u16], &mut [Fx], &mut usize),
-) {
+) -> u64 {
     let (alpha, keep, stake) = rates;
-    let (j, wb, stored) = entry;
     let weighted = mul_unit(wb, stake);
     let delta = divisors
         .0
@@ -840,22 +875,7 @@ fn classic_ema_entry(
     let old = divisors.1.map_or(u64::from(stored) << 32_u32, |divisor| {
         divisor.divide_whole_share(u32::from(stored))
     });
-    let value = mul_unit(alpha, delta).wrapping_add(mul_unit(keep, old));
-    if value > 0 {
-        let (cols, vals, len) = out;
-        if let (Some(col), Some(slot)) = (cols.get_mut(**len), vals.get_mut(**len)) {
-            *col = j;
-            *slot = Fx::from_bits(value as i64);
-            **len = len.wrapping_add(1);
-        }
-        let (total, max) = column;
-        if let Some(total) = total {
-            *total = add_bits(*total, value);
-        }
-        if let Some(max) = max {
-            *max = (*max).max(Fx::from_bits(value as i64));
-        }
-    }
+    mul_unit(alpha, delta).wrapping_add(mul_unit(keep, old))
 }
 
 /// What [`BondContext::liquid_row_in_step_bits`] carries from entry to entry.
