@@ -37,9 +37,9 @@
 use crate::contract::{NeuronInput, RowEntry};
 use crate::epoch::clip;
 use crate::fixed::{
-    add, all_in_unit_range, fixed_proportion_to_u16, mul, mul_unit, normalize, sub, u16_proportion,
-    u16_proportion_bits, u16_to_fixed, unit_bits, unit_bits_to_u16, AlphaSigmoid, ColumnDivisor,
-    ColumnDivisors, Fx, RowNorm, ONE, ZERO,
+    add, all_in_unit_range, fixed_proportion_to_u16, mul, mul_unit, normalize, share_bits_to_u16,
+    sub, u16_proportion, u16_proportion_bits, u16_to_fixed, unit_bits, unit_bits_to_u16,
+    AlphaSigmoid, ColumnDivisor, ColumnDivisors, Fx, RowNorm, WholeShare, WholeShares, ONE, ZERO,
 };
 use crate::sparse::{PaddedRows, SparseMatrix};
 use crate::weights::Weights;
@@ -507,7 +507,13 @@ impl BondContext<'_> {
                         let w = norm.apply_bits(raw);
                         let clipped = w.min(c.to_bits() as u64);
                         let wb = if clip_to_consensus { clipped } else { w };
-                        trust = trust.wrapping_add(clipped);
+                        // Never exits (a row's trust is at most 1), but a loop with an exit
+                        // is not vectorized: the SSE2 form (a 64-bit minimum emulated, every
+                        // product moved between registers) took more instructions and time.
+                        let Some(sum) = trust.checked_add(clipped) else {
+                            break;
+                        };
+                        trust = sum;
                         *rank = add_bits(*rank, mul_unit(stake, clipped));
                         *old = add_bits(*old, u64::from(stored) << 32_u32);
                         *delta = add_bits(*delta, mul_unit(wb, stake));
@@ -541,7 +547,7 @@ impl BondContext<'_> {
     /// columns' sums, so both normalized terms and the EMA lie in [0, 1], and an EMA column
     /// sum is at most the row count. The entries > 0 go to `cols`/`vals` (room for the row),
     /// into `columns`' sums and raise their maxima; returns how many. `rates` is (α, 1 − α,
-    /// Aᵢ); `divisors` the column sums of ΔB and of B₀.
+    /// Aᵢ); `divisors` the column sums of ΔB and of B₀ (whole: `WholeShares`).
     ///
     /// Every entry is written at its own position, without a check or a length to keep per
     /// entry; the rare row with a zero is compacted afterwards. A zero adds nothing to its
@@ -551,7 +557,7 @@ impl BondContext<'_> {
         &self,
         i: usize,
         rates: (u64, u64, u64),
-        divisors: (&ColumnDivisors, &ColumnDivisors),
+        divisors: (&ColumnDivisors, &WholeShares),
         columns: &mut ColumnStats,
         cols: &mut [u16],
         vals: &mut [Fx],
@@ -865,7 +871,7 @@ fn classic_ema_value(
     rates: (u64, u64, u64),
     wb: u64,
     stored: u16,
-    divisors: (Option<&ColumnDivisor>, Option<&ColumnDivisor>),
+    divisors: (Option<&ColumnDivisor>, Option<&WholeShare>),
 ) -> u64 {
     let (alpha, keep, stake) = rates;
     let weighted = mul_unit(wb, stake);
@@ -873,7 +879,7 @@ fn classic_ema_value(
         .0
         .map_or(weighted, |divisor| divisor.divide_share(weighted));
     let old = divisors.1.map_or(u64::from(stored) << 32_u32, |divisor| {
-        divisor.divide_whole_share(u32::from(stored))
+        divisor.divide(u32::from(stored))
     });
     mul_unit(alpha, delta).wrapping_add(mul_unit(keep, old))
 }
@@ -1178,6 +1184,9 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
         .collect();
     let old_divisors = column_divisors(&add_partial_sums(n, sums.iter().map(|s| &s.old_sums)));
     let delta_divisors = column_divisors(&add_partial_sums(n, sums.iter().map(|s| &s.delta_sums)));
+    // B₀'s column sums are sums of u16 integers, so whole: their divisors are prepared once
+    // for the one-pass loop (`None`, and the general path, should one not be).
+    let old_shares = unit_alpha.and_then(|_| WholeShares::new(&old_divisors));
     let (validator_trust, incentive) = trust_and_incentive(
         n,
         sums.iter().map(|s| &s.trust),
@@ -1210,17 +1219,18 @@ pub(crate) fn classic(ctx: &BondContext<'_>, alpha: Fx) -> BondResult {
             for (r, i) in rows.clone().enumerate() {
                 let stake = BondContext::at_uid(ctx.active_stake, i);
                 ema.clear();
-                if let (true, Some((alpha, keep)), Some(stake)) = (
+                if let (true, Some((alpha, keep)), Some(stake), Some(old_shares)) = (
                     in_step.get(r).copied().unwrap_or(false),
                     unit_alpha,
                     unit_stake(stake),
+                    old_shares.as_ref(),
                 ) {
                     // Written in place: the row's room is its weight row's length.
                     let (cols, vals) = stored.room_mut(r);
                     let len = ctx.classic_ema_in_step_bits(
                         i,
                         (alpha, keep, stake),
-                        (&delta_divisors, &old_divisors),
+                        (&delta_divisors, old_shares),
                         &mut columns,
                         cols,
                         vals,
@@ -1452,7 +1462,8 @@ fn classic_entry_out_bits(
     let normalized = ema.divide_share(b.to_bits() as u64);
     *total = total.wrapping_add(mul_unit(at.to_bits() as u64, normalized));
     if permit {
-        unit_bits_to_u16(max.divide_share(normalized))
+        // B̂ᵢⱼ is at most its column's maximum: the quotient is at most 1.
+        share_bits_to_u16(max.divide_share(normalized))
     } else {
         0
     }

@@ -252,17 +252,7 @@ impl BlockBuffer {
         let (ends, pairs) = (&mut self.ends, &mut self.pairs);
         for (v, (&stake, cursor)) in voter_stake.iter().zip(cursors.iter_mut()).enumerate() {
             if let Some((span, norm)) = rows.full_span(v, *cursor, lo, width) {
-                // Entry c of the span is column lo + c: no column to read or check.
-                for (&(_, raw), next) in span.iter().zip(ends.iter_mut()) {
-                    let score = norm.apply(raw);
-                    if score <= ZERO {
-                        continue;
-                    }
-                    if let Some(pair) = pairs.get_mut(*next) {
-                        *pair = (score, stake);
-                    }
-                    *next = next.wrapping_add(1);
-                }
+                gather_full_span(span, norm, stake, ends, pairs);
                 *cursor = cursor.saturating_add(span.len());
                 continue;
             }
@@ -286,6 +276,29 @@ impl BlockBuffer {
         let start = self.starts.get(c).copied().unwrap_or(0);
         let end = self.ends.get(c).copied().unwrap_or(start);
         self.pairs.get_mut(start..end).unwrap_or(&mut [])
+    }
+}
+
+/// A full span's positive scores into their columns' next pairs: entry c of the span is
+/// column lo + c, so no column is read or checked. Out of line, so that the loop has the
+/// registers to itself (inlined, it reloaded the buffers and the stake from the stack).
+#[inline(never)]
+fn gather_full_span(
+    span: &[(u16, u16)],
+    norm: RowNorm,
+    stake: Fx,
+    ends: &mut [usize],
+    pairs: &mut [(Fx, Fx)],
+) {
+    for (&(_, raw), next) in span.iter().zip(ends.iter_mut()) {
+        let score = norm.apply(raw);
+        if score <= ZERO {
+            continue;
+        }
+        if let Some(pair) = pairs.get_mut(*next) {
+            *pair = (score, stake);
+        }
+        *next = next.wrapping_add(1);
     }
 }
 

@@ -75,6 +75,13 @@ pub(crate) fn unit_bits_to_u16(bits: u64) -> u16 {
     }
 }
 
+/// [`unit_bits_to_u16`] for bits known to be at most 1 (`2³²`): `floor(x·65535)` with no
+/// clamp, since 1 itself gives 65535. For a quotient of `divide_share` (at most 1).
+#[inline(always)]
+pub(crate) fn share_bits_to_u16(bits: u64) -> u16 {
+    (bits.wrapping_mul(65_535) >> 32_u32) as u16
+}
+
 /// `a + b`, clamped to the type's range: the library's `saturating_add` on the bits (the
 /// library computes it with masks, several times the instructions of the native one).
 #[inline]
@@ -117,32 +124,34 @@ pub(crate) struct Divisor {
 
 /// Exact division of `x·2³²` by a fixed `d ≥ 1`, for every `x ≤ 2³²`, by one multiplication.
 ///
-/// With `L = ceil(log2 d)` and `m = ceil(2^(64+L) / d) = 2^(64+L)/d + e/d` (0 ≤ e < d),
-/// `x·m / 2^(32+L) = x·2³²/d + x·e / (d·2^(32+L))`, and `x·e < 2³²·d ≤ 2³²·2^L` keeps the
-/// error term below `1/d`: never enough to cross the next integer, so the floor is
-/// `floor(x·2³² / d)`. `m` needs 65 bits (`m_high` is its top bit); the product stays below
-/// 2⁹⁸.
+/// With `L = ceil(log2 d)`, `k = max(64 + L, 96)` and `m = ceil(2^k / d) = 2^k/d + e/d`
+/// (0 ≤ e < d), `x·m / 2^(k−32) = x·2³²/d + x·e / (d·2^(k−32))`, and
+/// `x·e < 2³²·d ≤ 2^(k−32)` keeps the error term below `1/d`: never enough to cross the next
+/// integer, so the floor is `floor(x·2³² / d)`. Since `k − 32 ≥ 64`, that floor is the high
+/// word of `x·m`, shifted right by `k − 96 ∈ [0, 32]`: with `m = m_high·2⁶⁴ + m_low`
+/// (`m_high ≤ 2³²`), the high word is `x·m_high + hi(x·m_low)`, so no 128-bit shift (whose
+/// amount could reach 64) is taken. The shift is 0 for every `d < 2³²`.
 #[derive(Debug, Clone, Copy)]
 struct Reciprocal {
     m_low: u64,
-    m_high: bool,
+    m_high: u64,
     shift: u32,
 }
 
 impl Reciprocal {
-    /// The reciprocal of `d`; `d = 0` divides nothing (`quotient` is never asked for it).
+    /// The reciprocal of `d`; `d = 0` divides nothing (`quotient` is 0 for it).
     fn new(d: u64) -> Self {
         if d == 0 {
             return Self {
                 m_low: 0,
-                m_high: false,
+                m_high: 0,
                 shift: 0,
             };
         }
         // L = ceil(log2 d), at most 64 for d < 2⁶⁴.
         let l = 64_u32.saturating_sub(d.saturating_sub(1).leading_zeros());
-        let k = 64_u32.saturating_add(l);
-        // ceil(2^k / d) = floor((2^k - 1) / d) + 1; d < 2⁶³ here, so k ≤ 127.
+        let k = 96_u32.max(64_u32.saturating_add(l));
+        // ceil(2^k / d) = floor((2^k - 1) / d) + 1; k ≤ 128 (2¹²⁸ − 1 is u128::MAX).
         let numerator = 1_u128
             .checked_shl(k)
             .map_or(u128::MAX, |p| p.wrapping_sub(1));
@@ -151,18 +160,22 @@ impl Reciprocal {
             .map_or(0, |q| q.wrapping_add(1));
         Self {
             m_low: m as u64,
-            m_high: (m >> 64_u32) != 0,
-            shift: 32_u32.saturating_add(l),
+            m_high: (m >> 64_u32) as u64,
+            shift: k.saturating_sub(96),
         }
     }
 
     /// `floor(x·2³² / d)` for `x ≤ 2³²`; 0 for the reciprocal of 0.
     #[inline]
     fn quotient(self, x: u64) -> u64 {
-        let low = u128::from(x).wrapping_mul(u128::from(self.m_low));
-        // Without a branch: x·2⁶⁴ where m has its 65th bit, else 0.
-        let high = u128::from(x & u64::from(self.m_high).wrapping_neg()) << 64_u32;
-        (low.wrapping_add(high) >> self.shift) as u64
+        self.high_word(x).wrapping_shr(self.shift)
+    }
+
+    /// `floor(x·m / 2⁶⁴)`: the quotient itself where the shift is 0 (`d < 2³²`).
+    #[inline(always)]
+    fn high_word(self, x: u64) -> u64 {
+        let low = (u128::from(x).wrapping_mul(u128::from(self.m_low)) >> 64_u32) as u64;
+        x.wrapping_mul(self.m_high).wrapping_add(low)
     }
 }
 
@@ -247,7 +260,7 @@ impl Divisor {
     }
 }
 
-/// Column normalization: one prepared divisor per column, laid out compactly (32 bytes) for
+/// Column normalization: one prepared divisor per column, laid out compactly (64 bytes) for
 /// the bond passes, which look one up per entry. `divide` is `safe_div(value, total)` bit for
 /// bit, and a column whose total is 0 divides by nothing (returns the value).
 #[derive(Debug, Clone)]
@@ -375,17 +388,54 @@ impl ColumnDivisor {
     pub(crate) fn divide_share(&self, a: u64) -> u64 {
         self.share.quotient(a)
     }
+}
 
-    /// [`Self::divide`] of the whole number `x` (as `x·2³²`, x < 2³¹), as bits: over a whole
-    /// total w (classic's stored bonds over their column sums) `floor(x·2³² / w)`, one
-    /// multiplication; 0 over a zero total (whose terms are all 0); any other total takes
-    /// `divide`. Property-tested against `divide`.
+/// The column divisors of classic's stored-bond sums, when every total is a whole number
+/// (always: they are sums of u16 integers below 2³¹) or 0, prepared once per epoch so that
+/// dividing an entry by its column's sum has no case to tell apart.
+#[derive(Debug, Clone)]
+pub(crate) struct WholeShares {
+    columns: Vec<WholeShare>,
+}
+
+/// `floor(x·2³² / w)` for a whole total `w·2³²` (w < 2³¹, so the reciprocal's shift is 0):
+/// the high word of one product, with no shift; 0 over a zero total.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WholeShare(Reciprocal);
+
+impl WholeShares {
+    /// The divisors of `divisors`' columns, or `None` where a total is neither a positive
+    /// whole number nor 0.
+    pub(crate) fn new(divisors: &ColumnDivisors) -> Option<Self> {
+        let columns = divisors
+            .columns
+            .iter()
+            .map(|column| {
+                (column.total == 0 || column.whole != 0)
+                    .then(|| WholeShare(Reciprocal::new(column.whole)))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { columns })
+    }
+
+    /// Column j's divisor (`None` past the last column, which divides by nothing).
     #[inline(always)]
-    pub(crate) fn divide_whole_share(&self, x: u32) -> u64 {
-        if self.whole != 0 || self.total == 0 {
-            return self.reciprocal.quotient(u64::from(x));
-        }
-        self.divide(Fx::from_bits(i64::from(x) << 32_u32)).to_bits() as u64
+    pub(crate) fn column(&self, j: u16) -> Option<&WholeShare> {
+        self.columns.get(usize::from(j))
+    }
+
+    /// The divisors of the columns in `range`.
+    pub(crate) fn run(&self, range: std::ops::Range<usize>) -> Option<&[WholeShare]> {
+        self.columns.get(range)
+    }
+}
+
+impl WholeShare {
+    /// [`ColumnDivisor::divide`] of the whole number `x` (as `x·2³²`, x ≤ w), as bits:
+    /// `floor(x·2³² / w)`, one multiplication. Property-tested against `divide`.
+    #[inline(always)]
+    pub(crate) fn divide(&self, x: u32) -> u64 {
+        self.0.high_word(u64::from(x))
     }
 }
 
@@ -899,6 +949,7 @@ mod tests {
                     unit_bits_to_u16(a),
                     x.saturating_mul(Fx::from_num(65_535)).saturating_to_num::<u16>()
                 );
+                prop_assert_eq!(share_bits_to_u16(a), unit_bits_to_u16(a));
                 prop_assert_eq!(
                     u16_proportion_bits(stored) as i64,
                     Fx::from_num(stored)
@@ -964,20 +1015,26 @@ mod tests {
                 prop_assert!(quotient(low) <= quotient(high));
             }
 
-            /// `divide_whole_share` is `divide` on whole numbers at most a whole total, and
-            /// on any whole number over a fractional total.
+            /// `WholeShare::divide` is `divide` on whole numbers at most a whole (or zero)
+            /// total; a fractional or negative total has no `WholeShares`.
             #[test]
             fn whole_share_division_matches_the_library(
-                x in prop_oneof![any::<u16>().prop_map(u32::from), 0_u32..1 << 30],
-                extra in prop_oneof![Just(0_i64), 0_i64..1 << 20, 0_i64..1 << 30],
-                fraction in prop_oneof![Just(0_i64), 1_i64..1 << 32],
+                x in prop_oneof![any::<u16>().prop_map(u32::from), 0_u32..1 << 30, Just(0_u32)],
+                extra in prop_oneof![Just(0_i64), 0_i64..1 << 20, 0_i64..(1 << 31) - (1 << 30)],
+                fraction in prop_oneof![Just(0_i64), 1_i64..1 << 32, 1 - (1_i64 << 32)..0],
             ) {
                 let total = Fx::from_bits(((i64::from(x) + extra) << 32) + fraction);
                 let divisors = ColumnDivisors::new(&[total]);
                 let value = Fx::from_bits(i64::from(x) << 32);
                 let want = if total == ZERO { value } else { safe_div(value, total) };
-                let column = divisors.column(0).unwrap();
-                prop_assert_eq!(column.divide_whole_share(x) as i64, want.to_bits());
+                match WholeShares::new(&divisors) {
+                    Some(shares) => {
+                        prop_assert!(fraction == 0 || total == ZERO);
+                        let column = shares.column(0).unwrap();
+                        prop_assert_eq!(column.divide(x) as i64, want.to_bits());
+                    }
+                    None => prop_assert!(fraction != 0 && total != ZERO),
+                }
             }
 
             /// `RowNorm::apply_bits` is `safe_div(w, Σw)` for every weight of a row, and at most 1.
