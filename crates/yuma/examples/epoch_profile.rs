@@ -21,76 +21,13 @@
     clippy::print_stdout
 )]
 
-use hyphae_yuma::{epoch, EpochInput, EpochOutput, NeuronInput, Params};
+use hyphae_yuma::{epoch, EpochInput, EpochOutput};
+
+#[path = "../benches/support/subnet.rs"]
+mod subnet;
+use subnet::{mix, second_epoch_input, Mode};
 
 const N: usize = 4096;
-const VALIDATORS: usize = 256;
-
-/// The bench's deterministic hash.
-fn mix(a: u64, b: u64) -> u64 {
-    let mut z = (a << 32 ^ b).wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The bench's first-epoch input (`benches/epoch.rs`).
-fn first_epoch_input(yuma3: bool, liquid_alpha: bool) -> EpochInput {
-    let params = Params {
-        tempo: 360,
-        activity_cutoff_blocks: 5000,
-        kappa: 32_767,
-        bonds_penalty: 65_535,
-        bonds_moving_average: 900_000,
-        yuma3,
-        liquid_alpha,
-        alpha_low: 45_875,
-        alpha_high: 58_982,
-        alpha_sigmoid_steepness: 1000,
-        max_allowed_validators: VALIDATORS as u16,
-        stake_threshold: 0,
-        tao_weight: 0,
-        commit_reveal: false,
-    };
-    let neurons = (0..N)
-        .map(|uid| {
-            let is_validator = uid < VALIDATORS;
-            let weights = if is_validator {
-                (0..N as u16)
-                    .map(|j| {
-                        let quality = mix(u64::from(j), 1) % 40_000;
-                        let noise = mix(uid as u64, u64::from(j) + 2) % 25_535;
-                        (j, (quality + noise) as u16)
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            NeuronInput {
-                stake: if is_validator {
-                    1_000_000_000 + mix(uid as u64, 0) % 1_000_000_000
-                } else {
-                    0
-                },
-                tao_stake: 0,
-                commit_block: None,
-                last_update: 10_000,
-                registered_at: 1,
-                validator_permit: is_validator,
-                weights,
-                bonds: Vec::new(),
-            }
-        })
-        .collect();
-    EpochInput {
-        block: 10_100,
-        last_epoch_block: 9_740,
-        owner_uid: None,
-        emission_rao: 1_000_000_000,
-        params,
-        neurons,
-    }
-}
 
 #[inline(never)]
 fn timed(input: &EpochInput) -> EpochOutput {
@@ -99,10 +36,10 @@ fn timed(input: &EpochInput) -> EpochOutput {
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "classic".into());
-    let (yuma3, liquid) = match mode.as_str() {
-        "classic" => (false, false),
-        "yuma3" => (true, false),
-        "liquid" => (true, true),
+    let subnet_mode = match mode.as_str() {
+        "classic" => Mode::Classic,
+        "yuma3" => Mode::Yuma3,
+        "liquid" => Mode::Yuma3LiquidAlpha,
         other => panic!("unknown mode {other}: classic, yuma3 or liquid"),
     };
     rayon::ThreadPoolBuilder::new()
@@ -110,14 +47,7 @@ fn main() {
         .use_current_thread()
         .build_global()
         .unwrap();
-    let mut input = first_epoch_input(yuma3, liquid);
-    let first = epoch(&input).unwrap();
-    for (neuron, out) in input.neurons.iter_mut().zip(&first.neurons) {
-        neuron.bonds = out.bonds.clone();
-        neuron.validator_permit = out.validator_permit;
-    }
-    input.last_epoch_block = input.block;
-    input.block += 360;
+    let input = second_epoch_input(N, subnet_mode);
     let output = timed(&input);
     let repeats: usize = std::env::args().nth(2).map_or(0, |r| r.parse().unwrap());
     if repeats > 0 {
