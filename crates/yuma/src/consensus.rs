@@ -555,13 +555,8 @@ mod tests {
             voters in 1_usize..40,
             kappa in 0_u16..=u16::MAX,
         ) {
-            let mut state = seed | 1;
-            let mut next = move |below: u64| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state % below.max(1)
-            };
+            let mut rng = crate::test_rng::XorShift::new(seed);
+            let mut next = move |below: u64| rng.below(below);
             let rows: Vec<Vec<(u16, Fx)>> = (0..voters).map(|_| {
                 let density = 1 + next(8);
                 let mut row: Vec<(u16, Fx)> = Vec::new();
@@ -596,13 +591,8 @@ mod tests {
             kappa in 0_u16..=u16::MAX,
             owner in any::<bool>(),
         ) {
-            let mut state = seed | 1;
-            let mut next = move |below: u64| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state % below.max(1)
-            };
+            let mut rng = crate::test_rng::XorShift::new(seed);
+            let mut next = move |below: u64| rng.below(below);
             let voters = voters.min(n);
             let neurons: Vec<crate::NeuronInput> = (0..n).map(|uid| {
                 let mut weights: Vec<(u16, u16)> = Vec::new();

@@ -405,13 +405,8 @@ mod tests {
         )
             .prop_map(
                 |(n, seed, yuma3, liquid_alpha, penalty, owner, reregistered, moving_average)| {
-                    let mut state = seed | 1;
-                    let mut next = move |below: u64| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        state % below.max(1)
-                    };
+                    let mut rng = crate::test_rng::XorShift::new(seed);
+                    let mut next = move |below: u64| rng.below(below);
                     let validators = 1 + next(n as u64) as usize;
                     let neurons = (0..n)
                         .map(|uid| {

@@ -888,13 +888,8 @@ mod tests {
 
     #[test]
     fn reciprocal_divides_exactly() {
-        let mut state = 0x0DDB_1A5E_5BAD_5EED_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x0DDB_1A5E_5BAD_5EED_u64);
+        let mut next = || rng.next_u64();
         let mut divisors: Vec<u64> = (1..200).collect();
         divisors.extend((0..63).flat_map(|k| [(1_u64 << k) - 1, 1 << k, (1 << k) + 1]));
         divisors.extend((0..3_000).map(|_| (next() >> (next() % 64)).max(1) >> 1));
@@ -1053,13 +1048,8 @@ mod tests {
 
     #[test]
     fn column_divisors_match_safe_div() {
-        let mut state = 0x005E_ED0F_C01D_5EED_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x005E_ED0F_C01D_5EED_u64);
+        let mut next = || rng.next_u64();
         let mut totals: Vec<Fx> = vec![ZERO, ONE, Fx::from_bits(-5), Fx::from_bits(1)];
         totals.extend((0..2_000).map(|_| Fx::from_bits((next() >> (1 + next() % 63)) as i64)));
         totals.extend((0..500).map(|_| Fx::from_bits(((next() % (1 << 31)) << 32) as i64)));
@@ -1082,13 +1072,8 @@ mod tests {
 
     #[test]
     fn fast_division_and_product_match_the_library() {
-        let mut state = 0x2545_F491_4F6C_DD1D_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1D_u64);
+        let mut next = || rng.next_u64();
         for _ in 0..200_000 {
             // Mix magnitudes: shifts spread values over the whole bit range.
             let a = (next() >> (next() % 64)) as i64;
@@ -1143,13 +1128,8 @@ mod tests {
 
     #[test]
     fn row_norm_matches_safe_div() {
-        let mut state = 0x0123_4567_89AB_CDEF_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x0123_4567_89AB_CDEF_u64);
+        let mut next = || rng.next_u64();
         let mut sums: Vec<u64> = (0..300).collect();
         sums.extend((0..31).flat_map(|k| [(1_u64 << k) - 1, 1 << k, (1 << k) + 1]));
         sums.extend([2_147_450_880, (1 << 31) - 1, 65_535, 65_536, 131_070]);
@@ -1178,7 +1158,7 @@ mod tests {
         for x in 0..=u16::MAX {
             assert_eq!(u16_proportion(x), safe_div(u16_to_fixed(x), U16_MAX), "{x}");
         }
-        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1D_u64);
         let mut bits: Vec<i64> = vec![
             0,
             1,
@@ -1190,9 +1170,7 @@ mod tests {
             i64::MIN,
         ];
         for _ in 0..200_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = rng.next_u64();
             bits.push((state >> (state % 64)) as i64);
             bits.push((state % (1 << 33)) as i64 - (1 << 31));
         }

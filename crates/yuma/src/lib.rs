@@ -89,6 +89,8 @@ mod error;
 mod fixed;
 pub mod simulate;
 mod sparse;
+#[cfg(test)]
+mod test_rng;
 mod weights;
 
 pub use contract::{EpochInput, EpochOutput, NeuronInput, NeuronOutput, Params, RowEntry};
