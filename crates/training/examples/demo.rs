@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
     let report = hyphae_training::run(&config)?;
     for e in &report.epochs {
         println!(
-            "epoch {:>2}: acc {:.3} (baseline {:.3}) adv share {:.4} fp {} rho {} (loo agreement {}) bytes {}/{} {:.2}s",
+            "epoch {:>2}: acc {:.3} (baseline {:.3}) adv share {:.4} fp {} rho {} (loo agreement {}, split-half {}) bytes {}/{} {:.2}s",
             e.epoch,
             e.accuracy,
             e.baseline_accuracy,
@@ -78,6 +78,7 @@ fn main() -> anyhow::Result<()> {
             e.honest_false_positives,
             e.spearman.map_or("-".to_owned(), |r| format!("{r:.2}")),
             e.loo_agreement.map_or("-".to_owned(), |r| format!("{r:.2}")),
+            e.loo_split_half.map_or("-".to_owned(), |r| format!("{r:.2}")),
             e.update_bytes,
             e.dense_update_bytes,
             e.wall_time_s,

@@ -52,6 +52,12 @@ pub struct EpochReport {
     /// (measurement only; `null` when undefined).
     #[serde(default)]
     pub loo_agreement: Option<f64>,
+    /// Spearman ρ between the honest miners' leave-one-out contributions on the test set's
+    /// even rows and on its odd rows: how far the test set agrees with itself on the
+    /// ranking `spearman` is measured against, a ceiling for any emission (measurement
+    /// only; `null` when undefined).
+    #[serde(default)]
+    pub loo_split_half: Option<f64>,
     /// Largest encoded update served this epoch, bytes.
     pub update_bytes: usize,
     /// The same update as dense fp32, bytes.

@@ -162,6 +162,49 @@ impl Dataset {
         Ok((self.select(train)?, self.select(held_out)?))
     }
 
+    /// Like [`Self::split_held_out`], but each class gives the same fraction of its rows
+    /// (rounded cumulatively, so the held-out side has the same size as there): the
+    /// held-out set's class mix then matches the whole set's instead of drifting with the
+    /// shuffle, which matters when it is used to tell apart updates trained on skewed shards.
+    pub fn split_held_out_stratified(
+        &self,
+        held_out_fraction: f64,
+        seed: u64,
+    ) -> Result<(Self, Self), DataError> {
+        if !(held_out_fraction > 0.0 && held_out_fraction < 1.0) {
+            return Err(DataError::Fraction {
+                fraction: held_out_fraction,
+            });
+        }
+        let n_rows = self.n_rows();
+        let n_held_out = (n_rows as f64 * held_out_fraction).round() as usize;
+        if n_held_out == 0 || n_held_out >= n_rows {
+            return Err(DataError::EmptySide {
+                n_rows,
+                fraction: held_out_fraction,
+            });
+        }
+        let mut rng = SeededRng::new(seed);
+        let (mut held_out, mut train) = (Vec::new(), Vec::new());
+        let mut seen = 0usize;
+        for class in 0..self.n_classes {
+            let mut rows: Vec<usize> = (0..n_rows)
+                .filter(|&r| self.labels[r] as usize == class)
+                .collect();
+            rng.shuffle(&mut rows);
+            // Cumulative rounding: the sides add up to exactly n_held_out overall.
+            let before = held_out.len();
+            seen += rows.len();
+            let target = ((seen as f64 * held_out_fraction).round() as usize).min(n_held_out);
+            let take = target.saturating_sub(before).min(rows.len());
+            held_out.extend_from_slice(&rows[..take]);
+            train.extend_from_slice(&rows[take..]);
+        }
+        rng.shuffle(&mut held_out);
+        rng.shuffle(&mut train);
+        Ok((self.select(&train)?, self.select(&held_out)?))
+    }
+
     /// Row indices of a non-IID split over `n_miners`: for each class, miner proportions
     /// are drawn from a symmetric Dirichlet(`alpha`) and that class's (shuffled) rows are
     /// cut by them. Small `alpha` (e.g. 0.1) gives miners few classes each; large `alpha`
@@ -233,6 +276,39 @@ mod tests {
             Dataset::new(vec![0.0; 4], vec![0, 2], 2, 2),
             Err(DataError::LabelOutOfRange { row: 1, .. })
         ));
+    }
+
+    #[test]
+    fn stratified_split_keeps_each_class_share() -> Result<(), DataError> {
+        // 3 classes of 40, 30 and 10 rows (feature 0 of row r is 2r, so it names the row).
+        let labels: Vec<u32> = (0..80)
+            .map(|r| u32::from(r >= 40) + u32::from(r >= 70))
+            .collect();
+        let features: Vec<f32> = (0..160).map(|v| v as f32).collect();
+        let data = Dataset::new(features, labels, 2, 3)?;
+        let (train, held_out) = data.split_held_out_stratified(0.25, 5)?;
+        assert_eq!((train.n_rows(), held_out.n_rows()), (60, 20));
+        let count = |d: &Dataset, class: u32| d.labels().iter().filter(|&&l| l == class).count();
+        assert_eq!(
+            [
+                count(&held_out, 0),
+                count(&held_out, 1),
+                count(&held_out, 2)
+            ],
+            [10, 8, 2]
+        );
+        let mut seen: Vec<f32> = train
+            .features()
+            .iter()
+            .chain(held_out.features())
+            .step_by(2)
+            .copied()
+            .collect();
+        seen.sort_by(f32::total_cmp);
+        assert_eq!(seen, (0..80).map(|r| (2 * r) as f32).collect::<Vec<_>>());
+        assert_eq!(data.split_held_out_stratified(0.25, 5)?, (train, held_out));
+        assert!(data.split_held_out_stratified(1.0, 5).is_err());
+        Ok(())
     }
 
     #[test]
