@@ -171,9 +171,37 @@ impl Reciprocal {
         self.high_word(x).wrapping_shr(self.shift)
     }
 
-    /// `floor(x·m / 2⁶⁴)`: the quotient itself where the shift is 0 (`d < 2³²`).
+    /// `floor(x·m / 2⁶⁴)`: the quotient itself where the shift is 0 (`d ≤ 2³²`).
     #[inline(always)]
     fn high_word(self, x: u64) -> u64 {
+        ShiftFree {
+            m_low: self.m_low,
+            m_high: self.m_high,
+        }
+        .quotient(x)
+    }
+
+    /// The reciprocal without its shift, where that is 0 (every `d ≤ 2³²`).
+    fn shift_free(self) -> Option<ShiftFree> {
+        (self.shift == 0).then_some(ShiftFree {
+            m_low: self.m_low,
+            m_high: self.m_high,
+        })
+    }
+}
+
+/// A [`Reciprocal`] whose shift is 0 (a divisor `d ≤ 2³²`), kept without it: 16 bytes, and a
+/// quotient with no shift to load and apply per entry.
+#[derive(Debug, Clone, Copy)]
+struct ShiftFree {
+    m_low: u64,
+    m_high: u64,
+}
+
+impl ShiftFree {
+    /// `floor(x·2³² / d)` for `x ≤ 2³²`: the high word of `x·m`.
+    #[inline(always)]
+    fn quotient(self, x: u64) -> u64 {
         let low = (u128::from(x).wrapping_mul(u128::from(self.m_low)) >> 64_u32) as u64;
         x.wrapping_mul(self.m_high).wrapping_add(low)
     }
@@ -292,11 +320,18 @@ impl ColumnDivisors {
                 } else {
                     0
                 };
+                // One 128-bit division per reciprocal: a total that is not whole has the same
+                // one twice.
+                let share = Reciprocal::new(positive);
                 ColumnDivisor {
                     total: bits,
                     whole,
-                    reciprocal: Reciprocal::new(if whole != 0 { whole } else { positive }),
-                    share: Reciprocal::new(positive),
+                    reciprocal: if whole != 0 {
+                        Reciprocal::new(whole)
+                    } else {
+                        share
+                    },
+                    share,
                 }
             })
             .collect();
@@ -401,18 +436,19 @@ pub(crate) struct WholeShares {
 /// `floor(x·2³² / w)` for a whole total `w·2³²` (w < 2³¹, so the reciprocal's shift is 0):
 /// the high word of one product, with no shift; 0 over a zero total.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct WholeShare(Reciprocal);
+pub(crate) struct WholeShare(ShiftFree);
 
 impl WholeShares {
     /// The divisors of `divisors`' columns, or `None` where a total is neither a positive
-    /// whole number nor 0.
+    /// whole number below 2³² nor 0.
     pub(crate) fn new(divisors: &ColumnDivisors) -> Option<Self> {
         let columns = divisors
             .columns
             .iter()
             .map(|column| {
                 (column.total == 0 || column.whole != 0)
-                    .then(|| WholeShare(Reciprocal::new(column.whole)))
+                    .then(|| Reciprocal::new(column.whole).shift_free().map(WholeShare))
+                    .flatten()
             })
             .collect::<Option<Vec<_>>>()?;
         Some(Self { columns })
@@ -435,7 +471,54 @@ impl WholeShare {
     /// `floor(x·2³² / w)`, one multiplication. Property-tested against `divide`.
     #[inline(always)]
     pub(crate) fn divide(&self, x: u32) -> u64 {
-        self.0.high_word(u64::from(x))
+        self.0.quotient(u64::from(x))
+    }
+}
+
+/// The share divisors of columns whose totals all lie in [0, 1] (ΔB's column sums, at most
+/// Σᵢ Aᵢ ≤ 1; the normalized EMA's, at most α + (1 − α) = 1; B̂'s column maxima), prepared
+/// once per epoch: [`ColumnDivisor::divide_share`] with no shift (the reciprocal of a
+/// `d ≤ 2³²` has none) and 16 bytes a column instead of 64.
+#[derive(Debug, Clone)]
+pub(crate) struct UnitShares {
+    columns: Vec<UnitShare>,
+}
+
+/// [`ColumnDivisor::divide_share`] for a total in [0, 1]: see [`UnitShares`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UnitShare(ShiftFree);
+
+impl UnitShares {
+    /// The share divisors of `divisors`' columns, or `None` where a total is above 1 (a
+    /// total ≤ 0 divides every share, 0, into 0, as `divide_share` does).
+    pub(crate) fn new(divisors: &ColumnDivisors) -> Option<Self> {
+        let columns = divisors
+            .columns
+            .iter()
+            .map(|column| column.share.shift_free().map(UnitShare))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { columns })
+    }
+
+    /// Column j's divisor (`None` past the last column).
+    #[inline(always)]
+    pub(crate) fn column(&self, j: u16) -> Option<&UnitShare> {
+        self.columns.get(usize::from(j))
+    }
+
+    /// The divisors of the columns in `range`.
+    pub(crate) fn run(&self, range: std::ops::Range<usize>) -> Option<&[UnitShare]> {
+        self.columns.get(range)
+    }
+}
+
+impl UnitShare {
+    /// [`ColumnDivisor::divide_share`] of bits `a ≤ 2³²` that are at most the total:
+    /// `floor(a·2³² / total)`, the high word of one product. Property-tested against
+    /// `divide`.
+    #[inline(always)]
+    pub(crate) fn divide(&self, a: u64) -> u64 {
+        self.0.quotient(a)
     }
 }
 
@@ -993,6 +1076,35 @@ mod tests {
                 let want = if total == ZERO { value_fx } else { safe_div(value_fx, total) };
                 let column = divisors.column(0).unwrap();
                 prop_assert_eq!(column.divide_share(value) as i64, want.to_bits());
+            }
+
+            /// `UnitShare::divide` is `divide` on values in [0, 1] that are at most a total in
+            /// [0, 1] (a zero or negative total gives 0 for the value 0); a total above 1 has
+            /// no `UnitShares`.
+            #[test]
+            fn unit_share_division_matches_the_library(
+                value in unit_value(),
+                extra in prop_oneof![Just(0_i64), 0_i64..1 << 20, 0_i64..1 << 32, 0_i64..1 << 40],
+                negative in prop_oneof![Just(0_i64), 1_i64..1 << 40],
+            ) {
+                let (value, total) = if negative == 0 {
+                    (value, Fx::from_bits(value as i64 + extra))
+                } else {
+                    (0, Fx::from_bits(-negative))
+                };
+                let divisors = ColumnDivisors::new(&[total]);
+                let value_fx = Fx::from_bits(value as i64);
+                let want = if total <= ZERO { ZERO } else { safe_div(value_fx, total) };
+                match UnitShares::new(&divisors) {
+                    Some(shares) => {
+                        prop_assert!(total.to_bits() <= ONE_BITS as i64);
+                        let column = shares.column(0).unwrap();
+                        prop_assert_eq!(column.divide(value) as i64, want.to_bits());
+                        let run = shares.run(0..1).unwrap();
+                        prop_assert_eq!(run[0].divide(value) as i64, want.to_bits());
+                    }
+                    None => prop_assert!(total.to_bits() > ONE_BITS as i64),
+                }
             }
 
             /// Dividing by a column's positive total is monotone, so classic takes B̂'s column
