@@ -136,13 +136,9 @@ impl Dataset {
         })
     }
 
-    /// Splits into (train, held-out) after a seeded shuffle; `held_out_fraction` of the
-    /// rows (rounded) go to the held-out side.
-    pub fn split_held_out(
-        &self,
-        held_out_fraction: f64,
-        seed: u64,
-    ) -> Result<(Self, Self), DataError> {
+    /// How many rows `held_out_fraction` of the set is (rounded); an error unless both
+    /// sides of the split would be non-empty.
+    fn held_out_rows(&self, held_out_fraction: f64) -> Result<usize, DataError> {
         if !(held_out_fraction > 0.0 && held_out_fraction < 1.0) {
             return Err(DataError::Fraction {
                 fraction: held_out_fraction,
@@ -156,6 +152,18 @@ impl Dataset {
                 fraction: held_out_fraction,
             });
         }
+        Ok(n_held_out)
+    }
+
+    /// Splits into (train, held-out) after a seeded shuffle; `held_out_fraction` of the
+    /// rows (rounded) go to the held-out side.
+    pub fn split_held_out(
+        &self,
+        held_out_fraction: f64,
+        seed: u64,
+    ) -> Result<(Self, Self), DataError> {
+        let n_rows = self.n_rows();
+        let n_held_out = self.held_out_rows(held_out_fraction)?;
         let mut order: Vec<usize> = (0..n_rows).collect();
         SeededRng::new(seed).shuffle(&mut order);
         let (held_out, train) = order.split_at(n_held_out);
@@ -171,19 +179,8 @@ impl Dataset {
         held_out_fraction: f64,
         seed: u64,
     ) -> Result<(Self, Self), DataError> {
-        if !(held_out_fraction > 0.0 && held_out_fraction < 1.0) {
-            return Err(DataError::Fraction {
-                fraction: held_out_fraction,
-            });
-        }
         let n_rows = self.n_rows();
-        let n_held_out = (n_rows as f64 * held_out_fraction).round() as usize;
-        if n_held_out == 0 || n_held_out >= n_rows {
-            return Err(DataError::EmptySide {
-                n_rows,
-                fraction: held_out_fraction,
-            });
-        }
+        let n_held_out = self.held_out_rows(held_out_fraction)?;
         let mut rng = SeededRng::new(seed);
         let (mut held_out, mut train) = (Vec::new(), Vec::new());
         let mut seen = 0usize;

@@ -53,6 +53,13 @@ fn adversaries_earn_nothing_and_honest_miners_are_paid() -> anyhow::Result<()> {
     ] {
         assert!(verdicts.contains(&expected), "{expected:?} never seen");
     }
+    // The measurements beside Spearman are taken (defined whenever two honest miners
+    // entered the aggregate with different contributions).
+    let measured = |pick: fn(&hyphae_training::report::EpochReport) -> Option<f64>| {
+        report.epochs.iter().filter_map(pick).count()
+    };
+    assert!(measured(|e| e.loo_agreement) > 0, "{summary}");
+    assert!(measured(|e| e.loo_split_half) > 0, "{summary}");
     // The cabal's validator earns dividends but its miners no incentive.
     let cabal_miners_paid = report
         .neurons
