@@ -263,6 +263,20 @@ mod tests {
         Dataset::new(features, labels, 2, n_classes).unwrap_or_else(|e| unreachable!("{e}"))
     }
 
+    /// The original rows held by the two sides of a split of a two-feature set whose row r
+    /// has feature 0 = 2r, sorted (so a partition of 0..n reads as 0..n).
+    fn rows_of(train: &Dataset, held_out: &Dataset) -> Vec<usize> {
+        let mut rows: Vec<usize> = train
+            .features()
+            .iter()
+            .chain(held_out.features())
+            .step_by(2)
+            .map(|&f| f as usize / 2)
+            .collect();
+        rows.sort_unstable();
+        rows
+    }
+
     #[test]
     fn rejects_bad_shapes_and_labels() {
         assert!(matches!(
@@ -294,15 +308,7 @@ mod tests {
             ],
             [10, 8, 2]
         );
-        let mut seen: Vec<f32> = train
-            .features()
-            .iter()
-            .chain(held_out.features())
-            .step_by(2)
-            .copied()
-            .collect();
-        seen.sort_by(f32::total_cmp);
-        assert_eq!(seen, (0..80).map(|r| (2 * r) as f32).collect::<Vec<_>>());
+        assert_eq!(rows_of(&train, &held_out), (0..80).collect::<Vec<_>>());
         assert_eq!(data.split_held_out_stratified(0.25, 5)?, (train, held_out));
         assert!(data.split_held_out_stratified(1.0, 5).is_err());
         Ok(())
@@ -317,16 +323,7 @@ mod tests {
             data.split_held_out(0.2, 9)?,
             (train.clone(), held_out.clone())
         );
-        // Feature 0 of row r is 2r, so it identifies the row.
-        let mut seen: Vec<f32> = train
-            .features()
-            .iter()
-            .chain(held_out.features())
-            .step_by(2)
-            .copied()
-            .collect();
-        seen.sort_by(f32::total_cmp);
-        assert_eq!(seen, (0..100).map(|r| (2 * r) as f32).collect::<Vec<_>>());
+        assert_eq!(rows_of(&train, &held_out), (0..100).collect::<Vec<_>>());
         Ok(())
     }
 
