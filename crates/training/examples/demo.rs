@@ -3,7 +3,7 @@
 //! `cargo run --release -p hyphae-training --example demo -- --seed 1 --report out.json
 //! [--epochs 10] [--miners honest,...,copier] [--networked] [--steps H] [--lr L] [--lr-decay D] [--sgd]
 //! [--adam] [--outer-lr E] [--chunk C] [--k K] [--compression R] [--alpha A] [--eval-step S]
-//! [--ema B] [--direction D] [--score alone|marginal] [--validator-fraction F]
+//! [--ema B] [--direction D] [--score alone|marginal] [--validator-fraction F] [--test-fraction T]
 //! [--fashion-mnist DIR]`
 
 // Reporting arithmetic on floats; same reason as the library root.
@@ -54,6 +54,9 @@ fn main() -> anyhow::Result<()> {
             }
             "--validator-fraction" => {
                 config.validator_fraction = value()?.parse().context("--validator-fraction")?;
+            }
+            "--test-fraction" => {
+                config.test_fraction = value()?.parse().context("--test-fraction")?;
             }
             "--outer-lr" => config.outer_learning_rate = value()?.parse().context("--outer-lr")?,
             "--chunk" => config.chunk_len = value()?.parse().context("--chunk")?,
