@@ -12,6 +12,10 @@ pub const SS58_FORMAT: u8 = 42;
 const SS58_PREFIX: &[u8] = b"SS58PRE";
 /// prefix byte + key + 2 checksum bytes.
 const SS58_DECODED_LEN: usize = 1 + 32 + 2;
+/// The longest base58 text of [`SS58_DECODED_LEN`] bytes: ⌈35 · log 256 / log 58⌉ = 48. Checked
+/// before decoding because base58 decoding costs time quadratic in its input, and addresses
+/// arrive from the network (axon headers, RPC parameters).
+const SS58_ENCODED_LEN_MAX: usize = 48;
 
 /// A 32-byte account id: the public key of a coldkey or a hotkey.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -23,6 +27,12 @@ pub enum Ss58Error {
     /// Not base58 at all.
     #[error("address is not valid base58")]
     BadBase58,
+    /// Longer than any SS58 account id can be; not decoded.
+    #[error("address is {len} characters long; an ss58 account id has at most {max}", max = SS58_ENCODED_LEN_MAX)]
+    TooLong {
+        /// Bytes in the text given.
+        len: usize,
+    },
     /// Decoded to the wrong number of bytes.
     #[error("address decodes to {len} bytes; an ss58 account id has {expected}", expected = SS58_DECODED_LEN)]
     BadLength {
@@ -67,6 +77,9 @@ impl AccountId {
 
     /// Parses an SS58 (format 42) address, checking length, prefix and checksum.
     pub fn from_ss58(address: &str) -> Result<Self, Ss58Error> {
+        if address.len() > SS58_ENCODED_LEN_MAX {
+            return Err(Ss58Error::TooLong { len: address.len() });
+        }
         let raw = bs58::decode(address)
             .into_vec()
             .map_err(|_| Ss58Error::BadBase58)?;
@@ -181,6 +194,23 @@ mod tests {
             AccountId::from_ss58(&polkadot),
             Err(Ss58Error::BadPrefix { prefix: 0 })
         );
+    }
+
+    #[test]
+    fn refuses_overlong_text_before_decoding() {
+        // Valid base58 all the way, so only the length check can refuse it cheaply: decoding
+        // 100,000 characters would take seconds.
+        let long = "2".repeat(100_000);
+        assert_eq!(
+            AccountId::from_ss58(&long),
+            Err(Ss58Error::TooLong { len: 100_000 })
+        );
+        let one_over = format!("{ALICE_SS58}2");
+        assert_eq!(
+            AccountId::from_ss58(&one_over),
+            Err(Ss58Error::TooLong { len: 49 })
+        );
+        assert!(serde_json::from_str::<AccountId>(&format!("\"{long}\"")).is_err());
     }
 
     #[test]
