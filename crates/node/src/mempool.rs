@@ -17,7 +17,7 @@
 
 use hyphae_keys::verify;
 use hyphae_ledger::{codec::blake2_256, Call, State, Transaction};
-use hyphae_primitives::{AccountId, Hash, TxError};
+use hyphae_primitives::{AccountId, Hash, Rao, TxError};
 use parity_scale_codec::Encode;
 use std::{
     cmp::Reverse,
@@ -31,6 +31,8 @@ pub struct MempoolConfig {
     pub capacity: usize,
     /// Most transactions pending per signer.
     pub per_account: usize,
+    /// Most replacements per signer between two blocks.
+    pub replacements_per_account: usize,
 }
 
 impl Default for MempoolConfig {
@@ -38,6 +40,7 @@ impl Default for MempoolConfig {
         Self {
             capacity: 16_384,
             per_account: 1_024,
+            replacements_per_account: 16,
         }
     }
 }
@@ -58,6 +61,13 @@ pub enum MempoolError {
     #[error("the signer already has {limit} pending transactions")]
     AccountFull {
         /// The per-account limit.
+        limit: usize,
+    },
+    /// The signer replaced too many transactions since the last block, or the pool's
+    /// record of replaced transactions is full until the next block.
+    #[error("too many replacements before the next block (at most {limit} per signer)")]
+    ReplacementLimit {
+        /// The per-signer limit.
         limit: usize,
     },
     /// A pending transaction with this nonce tips at least as much.
@@ -85,6 +95,21 @@ struct Pending {
     tx: Transaction,
     hash: Hash,
     arrival: u64,
+    /// What it may take from the signer's free balance: fee, tip and outflow, as priced at
+    /// admission.
+    cost: Rao,
+}
+
+/// The TAO `call` moves out of the signer's free balance besides fee and tip, as far as the
+/// call itself says; `rest` is what is left after everything before it, which is what a
+/// `transfer_all` takes.
+fn outflow(call: &Call, rest: Rao) -> Rao {
+    match call {
+        Call::Transfer { amount, .. } | Call::AddStake { amount, .. } => *amount,
+        Call::AddStakeLimit { amount, .. } => *amount,
+        Call::TransferAll { .. } => rest,
+        _ => Rao::ZERO,
+    }
 }
 
 /// The hash a transaction is known by (and its receipt carries).
@@ -105,8 +130,11 @@ pub struct Mempool {
     config: MempoolConfig,
     accounts: BTreeMap<AccountId, BTreeMap<u64, Pending>>,
     by_hash: BTreeMap<Hash, (AccountId, u64)>,
-    /// Transactions replaced since the last block, reported as dropped by [`Mempool::on_block`].
-    replaced: Vec<Hash>,
+    /// Transactions replaced or evicted since the last block, reported as dropped by
+    /// [`Mempool::on_block`]; bounded by `capacity`.
+    replaced: Vec<(Hash, TxError)>,
+    /// Replacements per signer since the last block.
+    replacements: BTreeMap<AccountId, usize>,
     arrivals: u64,
     /// Where transactions admitted here (not from peers) go to be gossiped; bounded, and a
     /// full outbox drops the announcement, never the transaction.
@@ -121,6 +149,7 @@ impl Mempool {
             accounts: BTreeMap::new(),
             by_hash: BTreeMap::new(),
             replaced: Vec::new(),
+            replacements: BTreeMap::new(),
             arrivals: 0,
             announce: None,
         }
@@ -204,38 +233,18 @@ impl Mempool {
         if tx.nonce > next {
             return Err(MempoolError::Invalid(TxError::NonceFuture));
         }
-        let due = tx
-            .call
-            .fee(state)
-            .checked_add(tx.tip)
-            .ok_or(MempoolError::Invalid(TxError::CannotPayFee))?;
-        if state.balance(&tx.signer) < due {
-            return Err(MempoolError::Invalid(TxError::CannotPayFee));
-        }
+        let cost = self.check_funds(&tx, state)?;
         let replaced = if tx.nonce < next {
             Some(self.check_replacement(&tx)?)
         } else {
-            let pending = self.accounts.get(&tx.signer).map_or(0, BTreeMap::len);
-            if pending >= self.config.per_account {
-                return Err(MempoolError::AccountFull {
-                    limit: self.config.per_account,
-                });
-            }
-            if self.len() >= self.config.capacity {
-                return Err(MempoolError::Full {
-                    capacity: self.config.capacity,
-                });
-            }
+            self.make_room(&tx)?;
             None
         };
         if let Some(old) = replaced {
             self.by_hash.remove(&old);
-            // Bounded: at most one entry per admitted transaction between two blocks, and the
-            // oldest are forgotten past the capacity.
-            if self.replaced.len() >= self.config.capacity {
-                self.replaced.clear();
-            }
-            self.replaced.push(old);
+            self.replaced.push((old, TxError::NonceStale));
+            let count = self.replacements.entry(tx.signer).or_default();
+            *count = count.saturating_add(1);
         }
         self.arrivals = self.arrivals.saturating_add(1);
         self.by_hash.insert(hash, (tx.signer, tx.nonce));
@@ -245,6 +254,7 @@ impl Mempool {
             tx,
             hash,
             arrival: self.arrivals,
+            cost,
         };
         self.accounts
             .entry(signer)
@@ -253,8 +263,86 @@ impl Mempool {
         Ok(Inserted { hash, replaced })
     }
 
+    /// `tx`'s cost, if its signer can pay it after its other pending transactions (the one
+    /// `tx` would replace excepted): `CannotPayFee` if fee and tip do not fit,
+    /// `InsufficientBalance` if the amount the call moves does not.
+    fn check_funds(&self, tx: &Transaction, state: &State) -> Result<Rao, MempoolError> {
+        let invalid = |why| move || MempoolError::Invalid(why);
+        let committed = self
+            .accounts
+            .get(&tx.signer)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .filter(|p| p.tx.nonce != tx.nonce)
+            .try_fold(Rao::ZERO, |sum, p| sum.checked_add(p.cost))
+            .ok_or_else(invalid(TxError::CannotPayFee))?;
+        let fee_and_tip = tx
+            .call
+            .fee(state)
+            .checked_add(tx.tip)
+            .ok_or_else(invalid(TxError::CannotPayFee))?;
+        let rest = state
+            .balance(&tx.signer)
+            .checked_sub(committed)
+            .and_then(|left| left.checked_sub(fee_and_tip))
+            .ok_or_else(invalid(TxError::CannotPayFee))?;
+        let moved = outflow(&tx.call, rest);
+        if moved > rest {
+            return Err(MempoolError::Invalid(TxError::InsufficientBalance));
+        }
+        fee_and_tip
+            .checked_add(moved)
+            .ok_or_else(invalid(TxError::InsufficientBalance))
+    }
+
+    /// Checks the bounds for a new nonce of `tx`'s signer and, when the pool is full, evicts
+    /// the cheapest pending tail if `tx` tips more.
+    fn make_room(&mut self, tx: &Transaction) -> Result<(), MempoolError> {
+        let pending = self.accounts.get(&tx.signer).map_or(0, BTreeMap::len);
+        if pending >= self.config.per_account {
+            return Err(MempoolError::AccountFull {
+                limit: self.config.per_account,
+            });
+        }
+        if self.len() < self.config.capacity {
+            return Ok(());
+        }
+        let full = MempoolError::Full {
+            capacity: self.config.capacity,
+        };
+        if self.replaced.len() >= self.config.capacity {
+            return Err(full);
+        }
+        let cheapest = self
+            .accounts
+            .iter()
+            .filter(|(signer, _)| **signer != tx.signer)
+            .filter_map(|(signer, queue)| queue.last_key_value().map(|(_, last)| (signer, last)))
+            .min_by_key(|(_, last)| (last.tx.tip, Reverse(last.arrival)))
+            .filter(|(_, last)| tx.tip > last.tx.tip)
+            .map(|(signer, last)| (*signer, last.tx.nonce));
+        let Some((victim, nonce)) = cheapest else {
+            return Err(full);
+        };
+        if let Some(queue) = self.accounts.get_mut(&victim) {
+            if let Some(gone) = queue.remove(&nonce) {
+                self.by_hash.remove(&gone.hash);
+                self.replaced.push((gone.hash, TxError::Evicted));
+            }
+            if queue.is_empty() {
+                self.accounts.remove(&victim);
+            }
+        }
+        Ok(())
+    }
+
     /// The hash of the pending transaction `tx` may replace, or why not.
     fn check_replacement(&self, tx: &Transaction) -> Result<Hash, MempoolError> {
+        let limit = self.config.replacements_per_account;
+        let used = self.replacements.get(&tx.signer).copied().unwrap_or(0);
+        if used >= limit || self.replaced.len() >= self.config.capacity {
+            return Err(MempoolError::ReplacementLimit { limit });
+        }
         let old = self
             .accounts
             .get(&tx.signer)
@@ -321,11 +409,8 @@ impl Mempool {
     ) -> Vec<(Hash, TxError)> {
         let included: std::collections::BTreeSet<&Hash> = included.iter().collect();
         // Replaced transactions lost their nonce to another one.
-        let mut dropped: Vec<(Hash, TxError)> = self
-            .replaced
-            .drain(..)
-            .map(|hash| (hash, TxError::NonceStale))
-            .collect();
+        let mut dropped: Vec<(Hash, TxError)> = std::mem::take(&mut self.replaced);
+        self.replacements.clear();
         for (hash, error) in rejected {
             let Some(&(signer, nonce)) = self.by_hash.get(hash) else {
                 continue;
@@ -497,6 +582,7 @@ mod tests {
         let mut pool = Mempool::new(MempoolConfig {
             capacity: 3,
             per_account: 2,
+            ..MempoolConfig::default()
         });
         pool.insert(transfer(&state, &alice, 0, 1, bob), &state, true)
             .unwrap();
@@ -549,5 +635,139 @@ mod tests {
         let dropped = pool.on_block(&state, &[], &[(a1.hash, TxError::CannotPayFee)]);
         assert_eq!(dropped, vec![(a1.hash, TxError::CannotPayFee)]);
         assert!(pool.is_empty());
+    }
+
+    /// A key funded with `amount` rao by Alice in a block applied to `state`.
+    fn funded(state: &mut State, alice: &Keypair, uri: &str, amount: Rao) -> Keypair {
+        let key = Keypair::from_uri(uri).unwrap();
+        let nonce = state.nonce(&alice.account_id());
+        let fund = Transaction::sign(
+            alice,
+            &state.head().genesis_hash,
+            nonce,
+            Rao::ZERO,
+            Call::Transfer {
+                dest: key.account_id(),
+                amount,
+            },
+        );
+        build_block(state, vec![fund], 1, alice.account_id());
+        assert_eq!(state.balance(&key.account_id()), amount);
+        key
+    }
+
+    #[test]
+    fn pending_transactions_are_paid_for_before_a_new_one_is_admitted() {
+        let (mut state, alice, bob) = setup();
+        let one = transfer(&state, &alice, 0, 0, bob);
+        let price = one.call.fee(&state).checked_add(Rao(1_000)).unwrap();
+        // Enough for one transfer and its fee, not for two.
+        let poor = funded(&mut state, &alice, "//Poor", Rao(price.0 + price.0 / 2));
+        let mut pool = Mempool::new(MempoolConfig::default());
+        pool.insert(transfer(&state, &poor, 0, 0, bob), &state, true)
+            .unwrap();
+        assert_eq!(
+            pool.insert(transfer(&state, &poor, 1, 0, bob), &state, true),
+            Err(MempoolError::Invalid(TxError::CannotPayFee))
+        );
+        // Replacing nonce 0 is judged without the transaction it replaces.
+        pool.insert(transfer(&state, &poor, 0, 1, bob), &state, true)
+            .unwrap();
+        // More than what is left after the pending one moves: refused at the door.
+        let rich = funded(&mut state, &alice, "//Rich", Rao(1_000_000_000));
+        let big = Call::Transfer {
+            dest: bob,
+            amount: Rao(1_000_000_000),
+        };
+        let genesis = state.head().genesis_hash;
+        assert_eq!(
+            pool.insert(
+                Transaction::sign(&rich, &genesis, 0, Rao::ZERO, big),
+                &state,
+                true
+            ),
+            Err(MempoolError::Invalid(TxError::InsufficientBalance))
+        );
+        // Nothing can follow a transfer_all: it takes whatever is left.
+        let all = Call::TransferAll { dest: bob };
+        pool.insert(
+            Transaction::sign(&rich, &genesis, 0, Rao::ZERO, all),
+            &state,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            pool.insert(transfer(&state, &rich, 1, 0, bob), &state, true),
+            Err(MempoolError::Invalid(TxError::CannotPayFee))
+        );
+    }
+
+    #[test]
+    fn a_full_pool_evicts_the_cheapest_tail_for_a_higher_tip() {
+        let (state, alice, bob) = setup();
+        let bob_key = Keypair::from_uri("//Bob").unwrap();
+        let charlie = Keypair::from_uri("//Charlie").unwrap();
+        let mut pool = Mempool::new(MempoolConfig {
+            capacity: 3,
+            ..MempoolConfig::default()
+        });
+        pool.insert(transfer(&state, &alice, 0, 5, bob), &state, true)
+            .unwrap();
+        let cheap = pool
+            .insert(transfer(&state, &alice, 1, 1, bob), &state, true)
+            .unwrap();
+        pool.insert(
+            transfer(&state, &bob_key, 0, 3, alice.account_id()),
+            &state,
+            true,
+        )
+        .unwrap();
+        // Tipping no more than the cheapest tail (Alice's nonce 1, tip 1) is refused.
+        assert_eq!(
+            pool.insert(transfer(&state, &charlie, 0, 1, bob), &state, true),
+            Err(MempoolError::Full { capacity: 3 })
+        );
+        let newcomer = pool
+            .insert(transfer(&state, &charlie, 0, 2, bob), &state, true)
+            .unwrap();
+        assert_eq!(pool.len(), 3);
+        assert!(pool.contains(&newcomer.hash) && !pool.contains(&cheap.hash));
+        // Alice's remaining nonces stay contiguous, and the evicted one is reported.
+        assert_eq!(pool.next_nonce(&alice.account_id(), &state), 1);
+        assert_eq!(
+            pool.on_block(&state, &[], &[]),
+            vec![(cheap.hash, TxError::Evicted)]
+        );
+    }
+
+    #[test]
+    fn replacements_are_bounded_between_blocks_and_all_reported() {
+        let (state, alice, bob) = setup();
+        let mut pool = Mempool::new(MempoolConfig {
+            replacements_per_account: 2,
+            ..MempoolConfig::default()
+        });
+        let mut hashes = Vec::new();
+        for tip in 0..3 {
+            hashes.push(
+                pool.insert(transfer(&state, &alice, 0, tip, bob), &state, true)
+                    .unwrap()
+                    .hash,
+            );
+        }
+        assert_eq!(
+            pool.insert(transfer(&state, &alice, 0, 9, bob), &state, true),
+            Err(MempoolError::ReplacementLimit { limit: 2 })
+        );
+        assert_eq!(
+            pool.on_block(&state, &[], &[]),
+            vec![
+                (hashes[0], TxError::NonceStale),
+                (hashes[1], TxError::NonceStale)
+            ]
+        );
+        // A block resets the count.
+        pool.insert(transfer(&state, &alice, 0, 9, bob), &state, true)
+            .unwrap();
     }
 }

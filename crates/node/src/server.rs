@@ -47,9 +47,9 @@ fn rejected(error: TxError) -> ErrorObjectOwned {
 fn mempool_error(error: &MempoolError) -> ErrorObjectOwned {
     let (code, tx_error) = match error {
         MempoolError::Invalid(tx_error) => return rejected(*tx_error),
-        MempoolError::Full { .. } | MempoolError::AccountFull { .. } => {
-            (error_code::POOL_FULL, None)
-        }
+        MempoolError::Full { .. }
+        | MempoolError::AccountFull { .. }
+        | MempoolError::ReplacementLimit { .. } => (error_code::POOL_FULL, None),
         MempoolError::ReplacementUnderpriced { .. } => {
             (error_code::POOL_REPLACEMENT_UNDERPRICED, None)
         }

@@ -54,6 +54,8 @@ tx_errors! {
     CannotPayFee = 4,
     /// The transaction bytes do not decode.
     BadEncoding = 5,
+    /// A full mempool dropped it for a transaction that tips more.
+    Evicted = 6,
     /// The free balance is below the amount asked for.
     InsufficientBalance = 10,
     /// A zero amount where a positive one is needed.
