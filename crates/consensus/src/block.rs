@@ -3,13 +3,14 @@
 //! The engine orders 32-byte digests. A block's digest is its ledger header hash, so the
 //! engine's parent link and the ledger's `parent_hash` are one and the same, and a digest a
 //! quorum certified names exactly one header (which commits to the transactions through the
-//! extrinsics root and to the resulting state through the state root).
+//! extrinsics root and to the resulting state through the state root). Decoding checks the
+//! extrinsics root, so a decoded block's body is the one its digest names.
 
 use bytes::BufMut;
 use commonware_codec::{varint::UInt, Buf, EncodeSize, Error as CodecError, Read, ReadExt, Write};
 use commonware_consensus::{types::Height, BoundedBlock, Heightable};
 use commonware_cryptography::{sha256, Digestible};
-use hyphae_ledger::{Block, BLOCK_BYTES_MAX};
+use hyphae_ledger::{extrinsics_root, Block, BLOCK_BYTES_MAX};
 use hyphae_primitives::Hash;
 use parity_scale_codec::{Decode, Encode};
 
@@ -91,6 +92,12 @@ impl Read for ChainBlock {
         // The engine requires one encoding per block: reject any alternative SCALE form.
         if block.encode() != bytes {
             return Err(CodecError::Invalid("block", "non-canonical encoding"));
+        }
+        // The digest is the header hash, and the engine trusts a block that matches a certified
+        // digest: only a body the header commits to may decode, or a peer could pair a
+        // certified header with other transactions.
+        if extrinsics_root(&block.transactions) != block.header.extrinsics_root {
+            return Err(CodecError::Invalid("block", "extrinsics root mismatch"));
         }
         Ok(Self { block })
     }

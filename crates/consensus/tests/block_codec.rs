@@ -59,6 +59,17 @@ fn rejects_truncated_trailing_and_oversized() {
 }
 
 #[test]
+fn a_body_its_header_does_not_commit_to_does_not_decode() {
+    let genuine = sample();
+    let mut tampered = genuine.clone();
+    tampered.block.transactions.clear();
+    // Same header, so same digest: decoding is where the swap must be caught.
+    assert_eq!(tampered.digest(), genuine.digest());
+    assert!(ChainBlock::decode(tampered.encode().to_vec()).is_err());
+    assert!(ChainBlock::decode(genuine.encode().to_vec()).is_ok());
+}
+
+#[test]
 fn key_files_round_trip_and_are_private() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("key.json");

@@ -64,6 +64,16 @@ pub struct Block {
     pub transactions: Vec<Transaction>,
 }
 
+/// The bytes `transactions` count against [`BLOCK_BYTES_MAX`]: the sum of their encodings,
+/// without the list's length prefix. Building and applying use this one rule, so that a
+/// block its builder filled to the limit is never refused by those who apply it.
+pub fn transactions_bytes(transactions: &[Transaction]) -> usize {
+    transactions
+        .iter()
+        .map(Encode::encoded_size)
+        .fold(0, usize::saturating_add)
+}
+
 /// The extrinsics root of a transaction list.
 pub fn extrinsics_root(transactions: &[Transaction]) -> Hash {
     blake2_256(&transactions.encode())
@@ -219,7 +229,7 @@ fn execute(state: &mut State, ctx: &Ctx, tx: &Transaction, fee: Rao) -> Receipt 
 /// (a store re-loads its last committed state).
 pub fn apply_block(state: &mut State, block: &Block) -> Result<Receipts, BlockError> {
     check_header(state, &block.header)?;
-    let bytes = block.transactions.encoded_size();
+    let bytes = transactions_bytes(&block.transactions);
     if block.transactions.len() > BLOCK_TRANSACTIONS_MAX || bytes > BLOCK_BYTES_MAX {
         return Err(BlockError::TooLarge {
             transactions: block.transactions.len(),
@@ -294,6 +304,7 @@ pub fn build_block(
     let mut included = Vec::with_capacity(candidates.len());
     let mut receipts = Vec::with_capacity(candidates.len());
     let mut rejected = Vec::new();
+    // Grows as `transactions_bytes(&included)` would, one transaction at a time.
     let mut bytes = 0usize;
     for (index, tx) in candidates.into_iter().enumerate() {
         let size = tx.encoded_size();

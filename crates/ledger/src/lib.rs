@@ -82,8 +82,8 @@ pub mod weights;
 
 pub use accounts::Account;
 pub use block::{
-    apply_block, build_block, extrinsics_root, Block, BlockError, BuiltBlock, Header, Receipt,
-    Receipts, BLOCK_BYTES_MAX, BLOCK_TRANSACTIONS_MAX,
+    apply_block, build_block, extrinsics_root, transactions_bytes, Block, BlockError, BuiltBlock,
+    Header, Receipt, Receipts, BLOCK_BYTES_MAX, BLOCK_TRANSACTIONS_MAX,
 };
 pub use call::Call;
 pub use event::Event;

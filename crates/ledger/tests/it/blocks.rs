@@ -4,6 +4,7 @@ use hyphae_ledger::{
     StateStore, Transaction, TxError,
 };
 use hyphae_primitives::{Hash, Rao};
+use parity_scale_codec::Encode;
 
 fn transfer(amount: u64) -> Call {
     Call::Transfer {
@@ -192,6 +193,38 @@ fn chain_spec_json_round_trips_and_dev_is_funded() {
         6 * hyphae_ledger::genesis::DEV_BALANCE.0 + dev_state.globals().network_min_lock.0
     );
     assert_eq!(dev.validators.len(), 1);
+}
+
+/// A transaction from Alice of exactly `size` encoded bytes (a commitment of padding).
+fn sized_tx(genesis: &Hash, nonce: u64, size: usize) -> Transaction {
+    let sign = |len: usize| {
+        let call = Call::Commit {
+            netuid: hyphae_primitives::NetUid(1),
+            data: vec![0; len],
+        };
+        Transaction::sign(&key("//Alice"), genesis, nonce, Rao::ZERO, call)
+    };
+    let overhead = sign(size).encoded_size() - size;
+    let tx = sign(size - overhead);
+    assert_eq!(tx.encoded_size(), size);
+    tx
+}
+
+#[test]
+fn a_block_filled_to_the_byte_limit_applies_everywhere() {
+    let (mut state, _) = ChainSpec::dev().unwrap().build().unwrap();
+    let mut replica = state.clone();
+    let genesis = state.head().genesis_hash;
+    let per_tx = hyphae_ledger::BLOCK_BYTES_MAX / 64;
+    let candidates: Vec<Transaction> = (0..65).map(|n| sized_tx(&genesis, n, per_tx)).collect();
+    let built = build_block(&mut state, candidates, 1, id("//Ferdie"));
+    assert_eq!(built.block.transactions.len(), 64);
+    assert_eq!(
+        hyphae_ledger::transactions_bytes(&built.block.transactions),
+        hyphae_ledger::BLOCK_BYTES_MAX
+    );
+    apply_block(&mut replica, &built.block).unwrap();
+    assert_eq!(replica.root(), state.root());
 }
 
 #[test]
