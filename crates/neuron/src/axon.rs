@@ -18,14 +18,24 @@
 //!   503, a request that waits past its timeout answers 408 (Python's priority-timeout message).
 //!   Python computes the priority and discards it.
 //! * The server enforces the timeout on `forward` (408); Python leaves it to the client.
-//! * A request-body size limit (413), and the body must arrive within the request's timeout.
-//! * Rate limits and admission run after verification, so a forged hotkey cannot drain someone
-//!   else's budget.
+//! * Every synapse header value is capped before anything decodes it (431, see
+//!   [`HEADER_VALUE_MAX_BYTES`](crate::synapse::HEADER_VALUE_MAX_BYTES)), and a
+//!   `bt_header_dendrite_uuid` over [`UUID_MAX_BYTES`] is refused (401).
+//! * A request-body size limit (413). The body must arrive within
+//!   [`AxonConfig::body_read_timeout`] (and the request's timeout), is read *before* the request
+//!   takes a processing slot, and counts against [`AxonConfig::body_memory_max_bytes`] from its
+//!   first byte until the request is answered.
+//! * Rate limits and admission run after the signature is verified, so a forged hotkey cannot
+//!   drain someone else's budget; the rate limit runs before the nonce is recorded, so refused
+//!   requests use no nonce memory.
 //! * The nonce is recorded under a lock together with its check, after the signature verified:
-//!   two concurrent requests cannot both use one nonce.
+//!   two concurrent requests cannot both use one nonce. With a directory, unregistered hotkeys
+//!   record theirs in a pool of their own ([`NoncePolicy::unregistered_capacity`]).
 //! * `forward` sees the verified header values of the dendrite's hotkey, nonce, uuid,
 //!   signature and version, not the unsigned copies in the JSON body (Python passes the body's).
-//! * At most [`AxonConfig::connections_max`] open connections.
+//! * At most [`AxonConfig::connections_max`] open connections; at the cap the longest-idle one
+//!   is closed for a newcomer. Request headers must arrive within
+//!   [`AxonConfig::header_read_timeout`], which also bounds keep-alive idleness.
 //! * Binds 127.0.0.1 by default.
 //!
 //! Streaming synapses ([`Axon::attach_stream`]) answer `200`, `content-type:
@@ -38,7 +48,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::Response;
@@ -56,12 +66,16 @@ use crate::guard::NeuronDirectory;
 use crate::guard::{
     Admission, AdmissionError, BlacklistFn, PriorityFn, RateLimit, RateLimiter, RequestInfo,
 };
-use crate::nonce::{NoncePolicy, NonceTracker};
+use crate::nonce::{Caller, NoncePolicy, NonceTracker};
 use crate::pyrepr::{float_repr, PyValue};
 use crate::synapse::{
-    input_obj_headers, placeholder_body_hash, HeaderSynapse, Ping, Synapse, SynapseMessage,
-    TerminalInfo, SDK_VERSION,
+    input_obj_headers, placeholder_body_hash, HeaderError, HeaderSynapse, MessageHead, Ping,
+    Synapse, SynapseMessage, TerminalInfo, SDK_VERSION,
 };
+
+/// The longest accepted `bt_header_dendrite_uuid`, bytes. Python sends a uuid4 (36 characters);
+/// the uuid is part of the nonce memory's key, so it must not be caller-sized.
+pub const UUID_MAX_BYTES: usize = 64;
 
 /// Axon settings.
 #[derive(Debug, Clone)]
@@ -82,8 +96,19 @@ pub struct AxonConfig {
     pub rate_limit: Option<RateLimit>,
     /// Serve Prometheus metrics at `GET /metrics` (otherwise use [`AxonHandle::metrics_text`]).
     pub metrics_route: bool,
-    /// Open connections at most; further ones wait in the listen backlog.
+    /// Open connections at most. A newcomer at the cap closes the connection idle the longest;
+    /// when every connection is busy it waits in the listen backlog.
     pub connections_max: usize,
+    /// Time a connection has to send a request's headers, and the longest it may stay idle
+    /// between requests (keep-alive); 10 s by default. Must be above zero.
+    pub header_read_timeout: Duration,
+    /// Time a request body has to arrive once its headers have, whatever the request's own
+    /// `timeout` (the shorter applies); 15 s by default.
+    pub body_read_timeout: Duration,
+    /// Request-body bytes held at once across all requests, from the first byte read until the
+    /// request is answered; 256 MiB by default, and never less than `body_limit_bytes`. A
+    /// request waits (within its body deadline) for room.
+    pub body_memory_max_bytes: usize,
 }
 
 impl Default for AxonConfig {
@@ -98,6 +123,9 @@ impl Default for AxonConfig {
             rate_limit: None,
             metrics_route: false,
             connections_max: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(15),
+            body_memory_max_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -200,6 +228,10 @@ struct Shared {
     config: AxonConfig,
     nonces: Mutex<NonceTracker>,
     rate: Option<RateLimiter>,
+    /// Tells registered callers from the rest (nonce pools); `None` treats all as registered.
+    directory: Option<Arc<dyn NeuronDirectory>>,
+    /// Request-body bytes in memory, as permits (see [`AxonConfig::body_memory_max_bytes`]).
+    body_memory: Arc<tokio::sync::Semaphore>,
     admission: Arc<Admission>,
     metrics: Metrics,
     names: Mutex<Vec<String>>,
@@ -316,13 +348,19 @@ impl Axon {
         let account = keypair.account_id();
         let rate = config
             .rate_limit
-            .map(|limit| RateLimiter::new(limit, directory));
+            .map(|limit| RateLimiter::new(limit, directory.clone()));
+        let body_memory = config
+            .body_memory_max_bytes
+            .max(config.body_limit_bytes)
+            .min(tokio::sync::Semaphore::MAX_PERMITS);
         let shared = Arc::new(Shared {
             hotkey: account.to_ss58(),
             keypair,
             uuid: uuid4(),
             nonces: Mutex::new(NonceTracker::new(config.nonce)),
             rate,
+            directory,
+            body_memory: Arc::new(tokio::sync::Semaphore::new(body_memory)),
             admission: Admission::new(config.slots, config.waiting_max),
             metrics: Metrics::new(),
             names: Mutex::new(Vec::new()),
@@ -399,8 +437,8 @@ impl Axon {
             placeholder_hash: placeholder_body_hash::<S>().unwrap_or_default(),
         });
         let shared = Arc::clone(&self.shared);
-        let handler = move |ConnectInfo(crate::listener::PeerAddr(peer)): ConnectInfo<
-            crate::listener::PeerAddr,
+        let handler = move |ConnectInfo(crate::server::PeerAddr(peer)): ConnectInfo<
+            crate::server::PeerAddr,
         >,
                             request: Request<Body>| {
             let shared = Arc::clone(&shared);
@@ -418,8 +456,10 @@ impl Axon {
     pub async fn serve(self) -> std::io::Result<AxonHandle> {
         let listener = tokio::net::TcpListener::bind(self.shared.config.bind).await?;
         let local_addr = listener.local_addr()?;
-        let listener =
-            crate::listener::BoundedListener::new(listener, self.shared.config.connections_max);
+        let serve_config = crate::server::ServeConfig {
+            connections_max: self.shared.config.connections_max,
+            header_read_timeout: self.shared.config.header_read_timeout,
+        };
         let shared = Arc::clone(&self.shared);
         let fallback_shared = Arc::clone(&self.shared);
         let mut router = self.router.fallback(move |request: Request<Body>| {
@@ -437,14 +477,7 @@ impl Axon {
             );
         }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let service = router.into_make_service_with_connect_info::<crate::listener::PeerAddr>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, service)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
-        });
+        let task = tokio::spawn(crate::server::serve(listener, router, serve_config, rx));
         Ok(AxonHandle {
             local_addr,
             hotkey: shared.hotkey.clone(),
@@ -639,27 +672,44 @@ fn effective_timeout(timeout_s: f64, cap_s: f64) -> Duration {
     Duration::try_from_secs_f64(seconds).unwrap_or(Duration::from_secs(12))
 }
 
-fn verify_request(shared: &Shared, hs: &HeaderSynapse) -> Result<(), String> {
+/// A request whose signature verified; its nonce is not recorded yet.
+struct Verified {
+    hotkey: String,
+    endpoint_key: String,
+    nonce: u64,
+    now_ns: u64,
+}
+
+/// Checks the caller's identity: uuid size, ss58 hotkey, nonce (without recording it) and
+/// signature. `Err` is the 401 reason.
+fn authenticate(shared: &Shared, hs: &HeaderSynapse) -> Result<Verified, String> {
     let hotkey = hs
         .dendrite
         .hotkey
         .as_deref()
         .filter(|h| !h.is_empty())
         .ok_or("No SS58 formatted address or public key provided.")?;
+    let uuid = hs.dendrite.uuid.as_deref().unwrap_or("None");
+    // Before any other work: the uuid becomes part of the nonce memory's key.
+    if uuid.len() > UUID_MAX_BYTES {
+        return Err(format!(
+            "uuid is {} bytes long, at most {UUID_MAX_BYTES} allowed",
+            uuid.len()
+        ));
+    }
     let account =
         AccountId::from_ss58(hotkey).map_err(|e| format!("Invalid SS58 address {hotkey}: {e}"))?;
     let nonce = hs.dendrite.nonce.ok_or("Missing Nonce")?;
-    let uuid = hs.dendrite.uuid.as_deref().unwrap_or("None");
     let body_hash = hs.computed_body_hash.as_deref().unwrap_or("");
     let endpoint_key = format!("{hotkey}:{uuid}");
-    let now = now_ns();
+    let now_ns = now_ns();
     {
         let nonces = shared
             .nonces
             .lock()
             .map_err(|_| "nonce memory unavailable")?;
         nonces
-            .check(&endpoint_key, nonce, hs.timeout, now)
+            .check(&endpoint_key, nonce, hs.timeout, now_ns)
             .map_err(|e| e.to_string())?;
     }
     let signature_text = hs
@@ -677,29 +727,185 @@ fn verify_request(shared: &Shared, hs: &HeaderSynapse) -> Result<(), String> {
     if !verify(&account, message.as_bytes(), &signature) {
         return Err(mismatch());
     }
+    Ok(Verified {
+        hotkey: hotkey.to_owned(),
+        endpoint_key,
+        nonce,
+        now_ns,
+    })
+}
+
+/// Which nonce pool a caller's new endpoints go to: without a directory, everyone's.
+fn caller_class(shared: &Shared, hotkey: &str) -> Caller {
+    match &shared.directory {
+        Some(directory) if directory.lookup(hotkey).is_none() => Caller::Unregistered,
+        _ => Caller::Registered,
+    }
+}
+
+/// Records a verified nonce (checked again under the lock: a concurrent request may have used
+/// it). `Err` is the 401 reason.
+fn record_nonce(shared: &Shared, hs: &HeaderSynapse, verified: &Verified) -> Result<(), String> {
+    let caller = caller_class(shared, &verified.hotkey);
     let mut nonces = shared
         .nonces
         .lock()
         .map_err(|_| "nonce memory unavailable")?;
     nonces
-        .check_and_record(&endpoint_key, nonce, hs.timeout, now)
+        .check_and_record_as(
+            &verified.endpoint_key,
+            verified.nonce,
+            hs.timeout,
+            verified.now_ns,
+            caller,
+        )
         .map_err(|e| e.to_string())
 }
 
-async fn handle<S: Synapse>(
-    shared: Arc<Shared>,
-    route: Arc<RouteState<S>>,
-    peer: SocketAddr,
-    request: Request<Body>,
-) -> Response {
-    let start = Instant::now();
-    let (parts, body) = request.into_parts();
-    let parsed = HeaderSynapse::parse(
-        parts
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_bytes())),
-    );
+/// Verify (401), rate limit (429), then record the nonce (401): a request the rate limit
+/// refuses uses no nonce memory. `Err` is the status and message.
+fn check_caller(shared: &Shared, hs: &HeaderSynapse) -> Result<(), (u16, String)> {
+    let not_verified = |reason: String| (401, format!("Not Verified with error: {reason}"));
+    let verified = authenticate(shared, hs).map_err(not_verified)?;
+    if let Some(rate) = &shared.rate {
+        let hotkey = verified.hotkey.as_str();
+        if let Err(rate_per_s) = rate.try_acquire(hotkey, Instant::now()) {
+            let message = format!(
+                "Rate limit exceeded: {} requests/s for {hotkey}",
+                float_repr(rate_per_s)
+            );
+            return Err((429, message));
+        }
+    }
+    record_nonce(shared, hs, &verified).map_err(not_verified)
+}
+
+/// Why a request body was not received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum BodyError {
+    /// Over [`AxonConfig::body_limit_bytes`] (announced or sent).
+    #[error("request body larger than {limit_bytes} bytes")]
+    TooLarge {
+        /// The limit, bytes.
+        limit_bytes: usize,
+    },
+    /// Not in full within the body deadline.
+    #[error("request body not received within {deadline:?}")]
+    TimedOut {
+        /// The deadline that passed.
+        deadline: Duration,
+    },
+    /// The connection failed mid-body.
+    #[error("request body could not be read")]
+    Unreadable,
+}
+
+/// A body's share of the body-memory budget; released when dropped.
+type BodyMemory = Option<tokio::sync::OwnedSemaphorePermit>;
+
+/// A request body in memory, with its share of the body-memory budget.
+struct ReceivedBody {
+    bytes: Bytes,
+    memory: BodyMemory,
+}
+
+/// Reads a body of at most `limit` bytes within `deadline`. Budget permits are taken per chunk
+/// as bytes actually arrive, so a caller that announces a large body but sends little holds
+/// little, and nothing is reserved up front from a caller-chosen `Content-Length`.
+async fn receive_body(
+    budget: &Arc<tokio::sync::Semaphore>,
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> Result<ReceivedBody, BodyError> {
+    let too_large = BodyError::TooLarge { limit_bytes: limit };
+    let announced = body.size_hint().lower();
+    if usize::try_from(announced).map_or(true, |n| n > limit) {
+        return Err(too_large);
+    }
+    let read = async {
+        let mut stream = body.into_data_stream();
+        let mut buffer = bytes::BytesMut::new();
+        let mut memory: BodyMemory = None;
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+            if chunk.len() > limit.saturating_sub(buffer.len()) {
+                return Err(too_large);
+            }
+            // chunk ≤ limit ≤ budget, so the budget can always grant it eventually
+            let n = u32::try_from(chunk.len()).map_err(|_| too_large)?;
+            let permit = Arc::clone(budget)
+                .acquire_many_owned(n)
+                .await
+                .map_err(|_| BodyError::Unreadable)?;
+            match &mut memory {
+                Some(held) => held.merge(permit),
+                None => memory = Some(permit),
+            }
+            buffer.extend_from_slice(&chunk);
+        }
+        Ok(ReceivedBody {
+            bytes: buffer.freeze(),
+            memory,
+        })
+    };
+    tokio::time::timeout(deadline, read)
+        .await
+        .map_err(|_| BodyError::TimedOut { deadline })?
+}
+
+/// Why a request was not served, turned into its response by [`reject`].
+enum Rejection {
+    /// A Python-shaped error response with this status and message.
+    Status(u16, String),
+    /// 500 `Internal Server Error #{id}`; the reason is logged, never sent.
+    Internal(String),
+    /// FastAPI's 422 for a body that is not JSON.
+    Unprocessable(serde_json::Error),
+}
+
+impl From<BodyError> for Rejection {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge { limit_bytes } => {
+                Self::Status(413, format!("Request body larger than {limit_bytes} bytes"))
+            }
+            BodyError::TimedOut { deadline } => {
+                let seconds = float_repr(deadline.as_secs_f64());
+                Self::Status(408, format!("Request body not received within {seconds}s"))
+            }
+            BodyError::Unreadable => Self::Status(400, "Request body could not be read".to_owned()),
+        }
+    }
+}
+
+/// The response for a rejected request (`name`: the synapse, for metrics).
+fn reject(exchange: Exchange, shared: &Shared, rejection: Rejection, name: &str) -> Response {
+    match rejection {
+        Rejection::Status(status, message) => exchange.error(shared, status, message),
+        Rejection::Internal(reason) => internal_error(exchange, shared, &reason),
+        Rejection::Unprocessable(error) => unprocessable(shared, name, &error, exchange.start),
+    }
+}
+
+/// The 500 Python answers for unusable synapse headers, or 431 for an oversized value.
+fn header_rejection(error: &HeaderError) -> Rejection {
+    match error {
+        HeaderError::TooLong { .. } => Rejection::Status(431, error.to_string()),
+        _ => Rejection::Internal(error.to_string()),
+    }
+}
+
+/// The Python 408 message for a request that ran out of its own `timeout`.
+fn response_timeout(hs: &HeaderSynapse) -> Rejection {
+    Rejection::Status(
+        408,
+        format!("Response timeout after: {}s", float_repr(hs.timeout)),
+    )
+}
+
+/// The exchange state known before the headers are parsed.
+fn new_exchange<S: Synapse>(shared: &Shared, route: &RouteState<S>, peer: SocketAddr) -> Exchange {
     let mut exchange = Exchange {
         name: S::NAME.to_owned(),
         timeout: crate::synapse::DEFAULT_TIMEOUT_S,
@@ -709,111 +915,138 @@ async fn handle<S: Synapse>(
         total_size: 0,
         input_obj: input_obj_headers::<S>(),
         body_hash: route.placeholder_hash.clone(),
-        start,
+        start: Instant::now(),
     };
     exchange.axon.version = Some(SDK_VERSION);
     exchange.axon.uuid = Some(shared.uuid.clone());
     exchange.axon.nonce = Some(now_ns());
     exchange.axon.status_code = Some(100);
-    let hs = match parsed.and_then(|hs| hs.check_placeholders::<S>().map(|()| hs)) {
-        Ok(hs) => hs,
-        Err(error) => {
-            exchange.dendrite.ip = Some(peer.ip().to_string());
-            exchange.dendrite.port = Some(peer.port());
-            return internal_error(exchange, &shared, &error);
-        }
-    };
+    exchange.dendrite.ip = Some(peer.ip().to_string());
+    exchange.dendrite.port = Some(peer.port());
+    exchange
+}
+
+/// Takes in what the parsed headers say, for error responses.
+fn note_headers(exchange: &mut Exchange, hs: &HeaderSynapse) {
+    let (ip, port) = (exchange.dendrite.ip.take(), exchange.dendrite.port);
     exchange.timeout = hs.timeout;
     exchange.header_size = hs.header_size;
     exchange.total_size = hs.total_size;
     exchange.dendrite = hs.dendrite.clone();
-    exchange.dendrite.ip = Some(peer.ip().to_string());
-    exchange.dendrite.port = Some(peer.port());
+    exchange.dendrite.ip = ip;
+    exchange.dendrite.port = port;
     exchange.axon.ip = hs.axon.ip.clone();
     exchange.axon.port = hs.axon.port;
     exchange.axon.hotkey = hs.axon.hotkey.clone();
+}
 
+async fn handle<S: Synapse>(
+    shared: Arc<Shared>,
+    route: Arc<RouteState<S>>,
+    peer: SocketAddr,
+    request: Request<Body>,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut exchange = new_exchange(&shared, &route, peer);
+    let parsed = HeaderSynapse::parse(
+        parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+    )
+    .and_then(|hs| hs.check_placeholders::<S>().map(|()| hs));
+    let hs = match parsed {
+        Ok(hs) => hs,
+        Err(error) => return reject(exchange, &shared, header_rejection(&error), S::NAME),
+    };
+    note_headers(&mut exchange, &hs);
+    let start = exchange.start;
+    match serve_request(&shared, &route, peer, &hs, body, start).await {
+        Ok(response) => response,
+        Err(rejection) => reject(exchange, &shared, rejection, S::NAME),
+    }
+}
+
+/// Python's order after the headers: blacklist (403) → verify (401) → [rate limit (429)] →
+/// body → priority/admission → forward.
+async fn serve_request<S: Synapse>(
+    shared: &Shared,
+    route: &RouteState<S>,
+    peer: SocketAddr,
+    hs: &HeaderSynapse,
+    body: Body,
+    start: Instant,
+) -> Result<Response, Rejection> {
     let info = RequestInfo {
         synapse: S::NAME.to_owned(),
         hotkey: hs.dendrite.hotkey.clone(),
         peer,
         timeout_s: hs.timeout,
     };
-    // 2. blacklist
     if let Some(blacklist) = &route.hooks.blacklist {
-        if let Err(reason) = blacklist(&info) {
-            return exchange.error(
-                &shared,
-                403,
-                format!("Forbidden. Key is blacklisted: {reason}."),
-            );
-        }
+        blacklist(&info).map_err(|reason| {
+            Rejection::Status(403, format!("Forbidden. Key is blacklisted: {reason}."))
+        })?;
     }
-    // 3. verify
-    if let Err(reason) = verify_request(&shared, &hs) {
-        return exchange.error(&shared, 401, format!("Not Verified with error: {reason}"));
-    }
-    // 3b. rate limit (hyphae only)
-    if let (Some(rate), Some(hotkey)) = (&shared.rate, hs.dendrite.hotkey.as_deref()) {
-        if let Err(rate_per_s) = rate.try_acquire(hotkey, Instant::now()) {
-            return exchange.error(
-                &shared,
-                429,
-                format!(
-                    "Rate limit exceeded: {} requests/s for {hotkey}",
-                    float_repr(rate_per_s)
-                ),
-            );
-        }
-    }
-    // 4. priority + admission
-    let priority = route.hooks.priority.as_ref().map_or(0.0, |p| p(&info));
+    check_caller(shared, hs).map_err(|(status, message)| Rejection::Status(status, message))?;
     let timeout = effective_timeout(hs.timeout, shared.config.timeout_max_s);
-    let slot = match shared.admission.acquire(priority, timeout).await {
-        Ok(slot) => slot,
-        Err(AdmissionError::TimedOut) => {
-            let message = format!("Response timeout after: {}s", float_repr(hs.timeout));
-            return exchange.error(&shared, 408, message);
-        }
-        Err(error @ AdmissionError::QueueFull) => {
-            return exchange.error(&shared, 503, error.to_string());
-        }
-    };
-    // 5. body
-    let read = tokio::time::timeout(
-        timeout,
-        axum::body::to_bytes(body, shared.config.body_limit_bytes),
-    );
-    let bytes = match read.await {
-        Ok(Ok(bytes)) => bytes,
-        Err(_) => {
-            // a body trickling in slower than the request's timeout
-            let message = format!("Response timeout after: {}s", float_repr(hs.timeout));
-            return exchange.error(&shared, 408, message);
-        }
-        Ok(Err(_)) => {
-            let limit = shared.config.body_limit_bytes;
-            return exchange.error(
-                &shared,
-                413,
-                format!("Request body larger than {limit} bytes"),
-            );
-        }
-    };
-    let mut message = match SynapseMessage::<S>::from_json(&bytes) {
+    // Read before taking a slot, so slow uploads hold no slot; the body's memory is budgeted.
+    let (message, body_hash, body_memory) = read_message::<S>(shared, hs, body, timeout).await?;
+    let priority = route.hooks.priority.as_ref().map_or(0.0, |p| p(&info));
+    let slot = shared
+        .admission
+        .acquire(priority, timeout)
+        .await
+        .map_err(|error| match error {
+            AdmissionError::TimedOut => response_timeout(hs),
+            AdmissionError::QueueFull => Rejection::Status(503, error.to_string()),
+        })?;
+    // The answer reuses the request's head, so the request body is never copied.
+    let mut head = MessageHead::of(&message);
+    let reply = tokio::time::timeout(timeout, (route.forward)(message))
+        .await
+        .map_err(|_| response_timeout(hs))?
+        .map_err(|error| Rejection::Internal(error.to_string()))?;
+    drop(slot);
+    head.axon.status_code = Some(200);
+    head.axon.status_message = Some("Success".to_owned());
+    head.axon.process_time = Some(start.elapsed().as_secs_f64());
+    shared
+        .metrics
+        .observe(S::NAME, 200, start.elapsed().as_secs_f64());
+    let response = success_response(head, reply, &body_hash);
+    drop(body_memory);
+    response
+}
+
+/// The request body: read within its deadline and budget, parsed, hash-checked, and given the
+/// verified identity. Returns the message, its body hash and the body's memory permit.
+async fn read_message<S: Synapse>(
+    shared: &Shared,
+    hs: &HeaderSynapse,
+    body: Body,
+    timeout: Duration,
+) -> Result<(SynapseMessage<S>, String, BodyMemory), Rejection> {
+    let deadline = timeout.min(shared.config.body_read_timeout);
+    let limit = shared.config.body_limit_bytes;
+    let received = receive_body(&shared.body_memory, body, limit, deadline).await?;
+    let parsed = SynapseMessage::<S>::from_json(&received.bytes);
+    // The raw bytes are not needed once parsed; the memory permit stays until the answer.
+    let ReceivedBody { bytes, memory } = received;
+    drop(bytes);
+    let mut message = match parsed {
         Ok(message) => message,
         Err(error) if error.is_syntax() || error.is_eof() => {
-            return unprocessable(&shared, S::NAME, &error, start);
+            return Err(Rejection::Unprocessable(error))
         }
-        Err(error) => return internal_error(exchange, &shared, &error),
+        Err(error) => return Err(Rejection::Internal(error.to_string())),
     };
     let body_hash = message.body.body_hash();
     if hs.computed_body_hash.as_deref() != Some(body_hash.as_str()) {
-        let error = format!(
+        return Err(Rejection::Internal(format!(
             "Hash mismatch between header body hash {:?} and body hash {body_hash}",
             hs.computed_body_hash
-        );
-        return internal_error(exchange, &shared, &error);
+        )));
     }
     // The body's dendrite terminal is unsigned: replace the identity fields with the verified
     // header values so forward never sees a spoofed hotkey (identical for honest callers).
@@ -825,45 +1058,28 @@ async fn handle<S: Synapse>(
         .signature
         .clone_from(&hs.dendrite.signature);
     message.dendrite.version = hs.dendrite.version;
-    // 6. forward, with the server-side timeout
-    let mut response_message = SynapseMessage {
-        name: S::NAME.to_owned(),
-        timeout: message.timeout,
-        total_size: message.total_size,
-        header_size: message.header_size,
-        dendrite: message.dendrite.clone(),
-        axon: message.axon.clone(),
-        computed_body_hash: String::new(),
-        body: message.body.clone(),
-    };
-    let reply = match tokio::time::timeout(timeout, (route.forward)(message)).await {
-        Ok(Ok(reply)) => reply,
-        Ok(Err(error)) => return internal_error(exchange, &shared, &error),
-        Err(_) => {
-            let message = format!("Response timeout after: {}s", float_repr(hs.timeout));
-            return exchange.error(&shared, 408, message);
-        }
-    };
-    drop(slot);
-    response_message.axon.status_code = Some(200);
-    response_message.axon.status_message = Some("Success".to_owned());
-    response_message.axon.process_time = Some(start.elapsed().as_secs_f64());
-    shared
-        .metrics
-        .observe(S::NAME, 200, start.elapsed().as_secs_f64());
-    match reply {
+    Ok((message, body_hash, memory))
+}
+
+/// The 200 answer: the message as JSON, or the raw chunks of a stream.
+fn success_response<S: Synapse>(
+    head: MessageHead,
+    reply: Reply<S>,
+    body_hash: &str,
+) -> Result<Response, Rejection> {
+    let response = match reply {
         Reply::Message(body) => {
-            response_message.body = body;
-            let headers = response_message.to_headers(&body_hash);
-            match serde_json::to_vec(&response_message) {
-                Ok(json) => build_response(200, headers, "application/json", Body::from(json)),
-                Err(error) => internal_error(exchange, &shared, &error),
-            }
+            let response_message = head.with_body(body);
+            let headers = response_message.to_headers(body_hash);
+            let json = serde_json::to_vec(&response_message)
+                .map_err(|error| Rejection::Internal(error.to_string()))?;
+            build_response(200, headers, "application/json", Body::from(json))
         }
         Reply::Stream(chunks) => {
-            let headers = response_message.to_headers(&body_hash);
+            let headers = head.headers::<S>(body_hash);
             let stream = futures_util::StreamExt::map(chunks, Ok::<Bytes, Infallible>);
             build_response(200, headers, "text/event-stream", Body::from_stream(stream))
         }
-    }
+    };
+    Ok(response)
 }

@@ -50,6 +50,10 @@ pub struct DendriteConfig {
     pub idle_per_host_max: usize,
     /// TCP connect timeout (the request timeout still bounds the whole call).
     pub connect_timeout: Duration,
+    /// Largest response body read from an axon, bytes (16 MiB by default, the axon's request
+    /// limit); a larger one answers [`RESPONSE_TOO_LARGE_STATUS`] without being read further.
+    /// Streamed 200 answers ([`Dendrite::call_stream`]) are left to the caller to bound.
+    pub response_body_max_bytes: usize,
 }
 
 impl Default for DendriteConfig {
@@ -59,8 +63,49 @@ impl Default for DendriteConfig {
             in_flight_max: 256,
             idle_per_host_max: 32,
             connect_timeout: Duration::from_secs(5),
+            response_body_max_bytes: 16 * 1024 * 1024,
         }
     }
+}
+
+/// The status a call reports when the axon's response body is over
+/// [`DendriteConfig::response_body_max_bytes`] (HTTP's "content too large").
+pub const RESPONSE_TOO_LARGE_STATUS: i64 = 413;
+
+/// A response body that could not be read in full.
+#[derive(Debug, thiserror::Error)]
+enum BodyError {
+    /// Over the configured limit (announced or actually sent).
+    #[error("Response body larger than {limit_bytes} bytes")]
+    TooLarge {
+        /// The limit, bytes.
+        limit_bytes: usize,
+    },
+    /// The connection failed or timed out while reading.
+    #[error(transparent)]
+    Transport(#[from] reqwest::Error),
+}
+
+/// Reads a response body, refusing more than `limit_bytes`: an announced `Content-Length` over
+/// the limit is refused before reading, and reading stops as soon as the limit is passed, so a
+/// hostile axon cannot make the validator buffer more than the limit plus one chunk.
+async fn read_body_capped(
+    mut response: reqwest::Response,
+    limit_bytes: usize,
+) -> Result<bytes::Bytes, BodyError> {
+    let too_large = BodyError::TooLarge { limit_bytes };
+    let announced = response.content_length().unwrap_or(0);
+    if usize::try_from(announced).map_or(true, |n| n > limit_bytes) {
+        return Err(too_large);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if chunk.len() > limit_bytes.saturating_sub(body.len()) {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// The dendrite could not be built.
@@ -298,15 +343,11 @@ impl Dendrite {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let header_terminal = header_axon_terminal(response.headers());
-                let bytes = match response.bytes().await {
-                    Ok(bytes) => bytes,
-                    Err(error) => {
-                        set_client_error(&mut message, &error, timeout_s, S::NAME);
-                        message.dendrite.process_time = Some(start.elapsed().as_secs_f64());
-                        return message;
-                    }
-                };
-                absorb_response(&mut message, status, header_terminal, &bytes);
+                let limit = self.inner.config.response_body_max_bytes;
+                match read_body_capped(response, limit).await {
+                    Ok(bytes) => absorb_response(&mut message, status, header_terminal, &bytes),
+                    Err(error) => set_body_error(&mut message, &error, timeout_s, S::NAME),
+                }
             }
             Err(error) => set_client_error(&mut message, &error, timeout_s, S::NAME),
         }
@@ -357,8 +398,11 @@ impl Dendrite {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let header_terminal = header_axon_terminal(response.headers());
-                let bytes = response.bytes().await.unwrap_or_default();
-                absorb_response(&mut message, status, header_terminal, &bytes);
+                let limit = self.inner.config.response_body_max_bytes;
+                match read_body_capped(response, limit).await {
+                    Ok(bytes) => absorb_response(&mut message, status, header_terminal, &bytes),
+                    Err(error) => set_body_error(&mut message, &error, timeout_s, S::NAME),
+                }
                 None
             }
             Err(error) => {
@@ -445,6 +489,21 @@ fn absorb_response<S: Synapse>(
                 "Failed to parse response: HTTP {status} without a JSON message"
             ));
         }
+    }
+}
+
+fn set_body_error<S>(
+    message: &mut SynapseMessage<S>,
+    error: &BodyError,
+    timeout_s: f64,
+    name: &str,
+) {
+    match error {
+        BodyError::TooLarge { .. } => {
+            message.dendrite.status_code = Some(RESPONSE_TOO_LARGE_STATUS);
+            message.dendrite.status_message = Some(error.to_string());
+        }
+        BodyError::Transport(error) => set_client_error(message, error, timeout_s, name),
     }
 }
 

@@ -120,8 +120,10 @@ pub mod blacklist {
 /// Per-hotkey token buckets whose refill rate grows with stake.
 ///
 /// Rate (requests/s) = `base_per_s + stake_tao × per_tao_per_s`, capped at `max_per_s`; the
-/// burst is `burst_s` seconds of that rate (at least one request). Unknown hotkeys get the base
-/// rate. At most `capacity` hotkeys are tracked (least recently used forgotten first).
+/// burst is `burst_s` seconds of that rate (at least one request). With a directory, hotkeys it
+/// does not know share **one** bucket at the base rate (fresh keypairs are free, so a bucket each
+/// would let anyone multiply the base rate); without one, every hotkey has its own base-rate
+/// bucket. At most `capacity` hotkeys are tracked (least recently used forgotten first).
 #[derive(Debug)]
 pub struct RateLimiter {
     config: RateLimit,
@@ -162,6 +164,10 @@ impl Default for RateLimit {
     }
 }
 
+/// The bucket every hotkey unknown to the directory shares (not an ss58 string, so no hotkey
+/// that passed verification can collide with it).
+const UNREGISTERED_BUCKET: &str = "<unregistered>";
+
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
@@ -182,26 +188,31 @@ impl RateLimiter {
         }
     }
 
-    fn rate(&self, hotkey: &str) -> f64 {
-        let stake_rao = self
-            .directory
-            .as_ref()
-            .and_then(|d| d.lookup(hotkey))
-            .map_or(0, |n| n.stake_rao);
+    /// The bucket `hotkey` draws from and its rate.
+    fn bucket_of<'a>(&self, hotkey: &'a str) -> (&'a str, f64) {
+        let (key, stake_rao) = match &self.directory {
+            None => (hotkey, 0),
+            Some(directory) => match directory.lookup(hotkey) {
+                Some(neuron) => (hotkey, neuron.stake_rao),
+                None => (UNREGISTERED_BUCKET, 0),
+            },
+        };
         // u64 rao → f64 TAO: precision loss far below one request/s.
         let stake_tao = stake_rao as f64 / 1e9;
-        (self.config.base_per_s + stake_tao * self.config.per_tao_per_s).min(self.config.max_per_s)
+        let rate = (self.config.base_per_s + stake_tao * self.config.per_tao_per_s)
+            .min(self.config.max_per_s);
+        (key, rate)
     }
 
     /// Takes one token for `hotkey` at `now`; `Err(rate)` when the bucket is empty.
     pub fn try_acquire(&self, hotkey: &str, now: Instant) -> Result<(), f64> {
-        let rate = self.rate(hotkey);
+        let (key, rate) = self.bucket_of(hotkey);
         let burst = (rate * self.config.burst_s).max(1.0);
         let mut buckets = match self.buckets.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let bucket = buckets.get_or_insert_mut(hotkey.to_owned(), || Bucket {
+        let bucket = buckets.get_or_insert_mut(key.to_owned(), || Bucket {
             tokens: burst,
             updated: now,
         });
@@ -323,6 +334,10 @@ impl Admission {
                 });
             }
             if state.waiting.len() >= self.waiting_max {
+                // Waiters that gave up still sit in the heap until popped: drop them first.
+                state.waiting.retain(|waiter| !waiter.wake.is_closed());
+            }
+            if state.waiting.len() >= self.waiting_max {
                 return Err(AdmissionError::QueueFull);
             }
             let (wake, receiver) = oneshot::channel();
@@ -335,22 +350,21 @@ impl Admission {
             });
             receiver
         };
-        let mut receiver = receiver;
-        match tokio::time::timeout(wait_max, &mut receiver).await {
+        // From here on a slot may be handed to us at any moment; `Waiting` gives it back if
+        // this future ends without taking it: timed out, or dropped (client gone).
+        let mut waiting = Waiting {
+            admission: self,
+            receiver,
+        };
+        match tokio::time::timeout(wait_max, &mut waiting.receiver).await {
             // The releasing request transferred its slot to us.
-            Ok(Ok(())) => Ok(Slot {
-                admission: Arc::clone(self),
-            }),
-            Ok(Err(_)) => Err(AdmissionError::TimedOut),
-            Err(_) => {
-                // Close first so no slot can arrive after this point; one that arrived in
-                // between is handed straight back.
-                receiver.close();
-                if receiver.try_recv().is_ok() {
-                    self.release();
-                }
-                Err(AdmissionError::TimedOut)
+            Ok(Ok(())) => {
+                waiting.receiver = closed_receiver();
+                Ok(Slot {
+                    admission: Arc::clone(self),
+                })
             }
+            Ok(Err(_)) | Err(_) => Err(AdmissionError::TimedOut),
         }
     }
 
@@ -369,6 +383,29 @@ impl Drop for Slot {
     fn drop(&mut self) {
         self.admission.release();
     }
+}
+
+/// A queued request's end of its wake-up channel. Dropped without the slot being taken (time
+/// out, or the request's future dropped because its client went away), it closes the channel
+/// so no slot can arrive any more, and hands back one that arrived in between: otherwise that
+/// slot would stay counted in `running` forever.
+struct Waiting<'a> {
+    admission: &'a Arc<Admission>,
+    receiver: oneshot::Receiver<()>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.receiver.close();
+        if self.receiver.try_recv().is_ok() {
+            self.admission.release();
+        }
+    }
+}
+
+/// A receiver with nothing to receive, swapped in once the slot has been taken.
+fn closed_receiver() -> oneshot::Receiver<()> {
+    oneshot::channel().1
 }
 
 #[cfg(test)]
@@ -411,6 +448,81 @@ mod tests {
         drop(first);
         assert_eq!(rx.recv().await, Some(5.0));
         assert_eq!(rx.recv().await, Some(1.0));
+    }
+
+    #[tokio::test]
+    async fn a_waiter_dropped_after_its_slot_arrived_hands_the_slot_back() {
+        use std::future::Future as _;
+        use std::task::{Context, Poll, Waker};
+
+        let admission = Admission::new(1, 1);
+        let held = admission
+            .acquire(0.0, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let mut waiter = Box::pin(admission.acquire(0.0, Duration::from_secs(10)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(waiter.as_mut().poll(&mut cx).is_pending());
+        // The slot passes to the queued waiter, whose client then goes away before it runs.
+        drop(held);
+        drop(waiter);
+        assert_eq!(admission.running(), 0);
+        let again = admission.acquire(0.0, Duration::ZERO).await;
+        assert!(again.is_ok());
+        // and a waiter that did take its slot keeps it
+        let mut waiter = Box::pin(admission.acquire(0.0, Duration::from_secs(10)));
+        assert!(waiter.as_mut().poll(&mut cx).is_pending());
+        drop(again);
+        let Poll::Ready(Ok(slot)) = waiter.as_mut().poll(&mut cx) else {
+            panic!("the released slot was not handed over");
+        };
+        drop(waiter);
+        assert_eq!(admission.running(), 1);
+        drop(slot);
+        assert_eq!(admission.running(), 0);
+    }
+
+    #[tokio::test]
+    async fn abandoned_waiters_do_not_fill_the_queue() {
+        use std::future::Future as _;
+        use std::task::{Context, Waker};
+
+        let admission = Admission::new(1, 1);
+        let _held = admission
+            .acquire(0.0, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut gone = Box::pin(admission.acquire(0.0, Duration::from_secs(10)));
+        assert!(gone.as_mut().poll(&mut cx).is_pending());
+        drop(gone);
+        let mut next = Box::pin(admission.acquire(0.0, Duration::from_secs(10)));
+        assert!(
+            next.as_mut().poll(&mut cx).is_pending(),
+            "queued, not QueueFull"
+        );
+    }
+
+    #[test]
+    fn unregistered_hotkeys_share_one_bucket() {
+        let directory: Arc<dyn NeuronDirectory> =
+            Arc::new(|hotkey: &str| (hotkey == "bob").then_some(NeuronInfo::default()));
+        let limit = RateLimit {
+            base_per_s: 1.0,
+            per_tao_per_s: 0.0,
+            max_per_s: 1.0,
+            burst_s: 1.0,
+            capacity: 10,
+        };
+        let limiter = RateLimiter::new(limit, Some(directory));
+        let now = Instant::now();
+        assert!(limiter.try_acquire("fresh-1", now).is_ok());
+        assert!(limiter.try_acquire("fresh-2", now).is_err());
+        assert!(limiter.try_acquire("bob", now).is_ok());
+        // without a directory nobody is known to be unregistered: a bucket each
+        let limiter = RateLimiter::new(limit, None);
+        assert!(limiter.try_acquire("fresh-1", now).is_ok());
+        assert!(limiter.try_acquire("fresh-2", now).is_ok());
     }
 
     #[test]

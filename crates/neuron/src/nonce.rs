@@ -15,10 +15,16 @@
 //!   recently used first out. An entry is only evicted once its last nonce has left the
 //!   acceptance window, so eviction can never re-open a replay; when every entry is still fresh
 //!   the new endpoint is refused (`Nonce memory full`) instead.
+//! * **fixed-size entries**: an endpoint is remembered by the SHA3-256 of its key, so a
+//!   caller-chosen uuid cannot make an entry larger than 32 bytes plus the nonce.
+//! * **a separate pool for unregistered callers**: endpoints recorded as
+//!   [`Caller::Unregistered`] live in their own memory of [`NoncePolicy::unregistered_capacity`]
+//!   entries, so free identities cannot fill the memory that registered hotkeys need.
 
 use std::time::Duration;
 
 use lru::LruCache;
+use sha3::{Digest, Sha3_256};
 
 /// Limits of the nonce memory.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,8 +35,27 @@ pub struct NoncePolicy {
     pub future_skew: Duration,
     /// Cap on the caller's `timeout` used to widen the window, in seconds.
     pub timeout_max_s: f64,
-    /// Most endpoints (`hotkey:uuid`) remembered.
+    /// Most endpoints (`hotkey:uuid`) of registered callers remembered (every caller counts as
+    /// registered when the axon has no directory).
     pub capacity: usize,
+    /// Most endpoints of unregistered callers remembered, in a pool of their own.
+    pub unregistered_capacity: usize,
+}
+
+/// Which nonce pool an endpoint's first nonce is recorded in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// A hotkey the axon's directory knows (or any hotkey when there is no directory).
+    Registered,
+    /// A hotkey the directory does not know.
+    Unregistered,
+}
+
+/// An endpoint as remembered: SHA3-256 of its key, so every entry has the same size.
+type EndpointKey = [u8; 32];
+
+fn endpoint_key(key: &str) -> EndpointKey {
+    Sha3_256::digest(key.as_bytes()).into()
 }
 
 impl Default for NoncePolicy {
@@ -40,6 +65,7 @@ impl Default for NoncePolicy {
             future_skew: Duration::from_secs(4),
             timeout_max_s: 120.0,
             capacity: 100_000,
+            unregistered_capacity: 10_000,
         }
     }
 }
@@ -77,7 +103,8 @@ pub enum NonceError {
 #[derive(Debug)]
 pub struct NonceTracker {
     policy: NoncePolicy,
-    last: LruCache<String, u64>,
+    registered: LruCache<EndpointKey, u64>,
+    unregistered: LruCache<EndpointKey, u64>,
 }
 
 #[allow(clippy::float_arithmetic)] // seconds for the Python-compatible error messages only
@@ -95,7 +122,8 @@ impl NonceTracker {
     pub fn new(policy: NoncePolicy) -> Self {
         Self {
             policy,
-            last: LruCache::unbounded(),
+            registered: LruCache::unbounded(),
+            unregistered: LruCache::unbounded(),
         }
     }
 
@@ -104,14 +132,24 @@ impl NonceTracker {
         &self.policy
     }
 
-    /// Number of endpoints remembered.
+    /// Number of endpoints remembered, both pools.
     pub fn len(&self) -> usize {
-        self.last.len()
+        self.registered
+            .len()
+            .saturating_add(self.unregistered.len())
     }
 
     /// True when nothing is remembered.
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty()
+        self.registered.is_empty() && self.unregistered.is_empty()
+    }
+
+    /// The last accepted nonce of an endpoint, whichever pool holds it.
+    fn last_nonce(&self, key: &EndpointKey) -> Option<u64> {
+        self.registered
+            .peek(key)
+            .or_else(|| self.unregistered.peek(key))
+            .copied()
     }
 
     fn window(&self, timeout_s: f64) -> Duration {
@@ -149,8 +187,8 @@ impl NonceTracker {
                 skew_s: ns_to_s(skew_ns),
             });
         }
-        match self.last.peek(key) {
-            Some(&last) if nonce <= last => Err(NonceError::NotIncreasing),
+        match self.last_nonce(&endpoint_key(key)) {
+            Some(last) if nonce <= last => Err(NonceError::NotIncreasing),
             Some(_) => Ok(()),
             None => {
                 let window = self.window(timeout_s);
@@ -167,7 +205,8 @@ impl NonceTracker {
         }
     }
 
-    /// Checks again and records the nonce atomically (call after the signature verified).
+    /// Checks again and records the nonce atomically (call after the signature verified), in
+    /// the registered callers' pool.
     pub fn check_and_record(
         &mut self,
         key: &str,
@@ -175,21 +214,42 @@ impl NonceTracker {
         timeout_s: f64,
         now_ns: u64,
     ) -> Result<(), NonceError> {
+        self.check_and_record_as(key, nonce, timeout_s, now_ns, Caller::Registered)
+    }
+
+    /// [`NonceTracker::check_and_record`], with a new endpoint going into `caller`'s pool. A
+    /// known endpoint is updated in whichever pool holds it, so moving between pools never
+    /// forgets a nonce.
+    pub fn check_and_record_as(
+        &mut self,
+        key: &str,
+        nonce: u64,
+        timeout_s: f64,
+        now_ns: u64,
+        caller: Caller,
+    ) -> Result<(), NonceError> {
         self.check(key, nonce, timeout_s, now_ns)?;
-        if let Some(last) = self.last.get_mut(key) {
-            *last = nonce;
-            return Ok(());
+        let key = endpoint_key(key);
+        for pool in [&mut self.registered, &mut self.unregistered] {
+            if let Some(last) = pool.get_mut(&key) {
+                *last = nonce;
+                return Ok(());
+            }
         }
-        if self.last.len() >= self.policy.capacity {
-            let forget_before = now_ns.saturating_sub(duration_ns(self.window_max()));
-            match self.last.peek_lru() {
+        let forget_before = now_ns.saturating_sub(duration_ns(self.window_max()));
+        let (pool, capacity) = match caller {
+            Caller::Registered => (&mut self.registered, self.policy.capacity),
+            Caller::Unregistered => (&mut self.unregistered, self.policy.unregistered_capacity),
+        };
+        if pool.len() >= capacity {
+            match pool.peek_lru() {
                 Some((_, &oldest_nonce)) if oldest_nonce < forget_before => {
-                    self.last.pop_lru();
+                    pool.pop_lru();
                 }
                 _ => return Err(NonceError::MemoryFull),
             }
         }
-        self.last.put(key.to_owned(), nonce);
+        pool.put(key, nonce);
         Ok(())
     }
 }
@@ -242,5 +302,49 @@ mod tests {
         assert_eq!(t.len(), 2);
         // a huge timeout does not widen the window past the cap
         assert!(t.check("d", later - 1000 * S, 1e9, later).is_err());
+    }
+
+    #[test]
+    fn entries_are_fixed_size_whatever_the_key() {
+        // The key is hashed: an entry's size does not grow with a caller-chosen uuid.
+        assert_eq!(std::mem::size_of::<EndpointKey>(), 32);
+        let mut t = NonceTracker::new(NoncePolicy::default());
+        let uuid = "u".repeat(100_000);
+        let long = format!("hotkey:{uuid}");
+        t.check_and_record(&long, NOW, 12.0, NOW).unwrap();
+        // keys differing only far past any prefix are still distinct endpoints
+        let other = format!("{long}x");
+        t.check_and_record(&other, NOW, 12.0, NOW).unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            t.check_and_record(&long, NOW, 12.0, NOW),
+            Err(NonceError::NotIncreasing)
+        );
+    }
+
+    #[test]
+    fn unregistered_callers_cannot_fill_the_registered_pool() {
+        let mut t = NonceTracker::new(NoncePolicy {
+            capacity: 2,
+            unregistered_capacity: 2,
+            ..NoncePolicy::default()
+        });
+        let free = Caller::Unregistered;
+        t.check_and_record_as("x:1", NOW, 12.0, NOW, free).unwrap();
+        t.check_and_record_as("x:2", NOW, 12.0, NOW, free).unwrap();
+        assert_eq!(
+            t.check_and_record_as("x:3", NOW, 12.0, NOW, free),
+            Err(NonceError::MemoryFull)
+        );
+        // a registered caller still has its whole pool
+        t.check_and_record("bob:1", NOW, 12.0, NOW).unwrap();
+        t.check_and_record("bob:2", NOW, 12.0, NOW).unwrap();
+        // an endpoint that moves pools keeps its nonce: no replay re-opens
+        assert_eq!(
+            t.check_and_record("x:1", NOW, 12.0, NOW),
+            Err(NonceError::NotIncreasing)
+        );
+        t.check_and_record("x:1", NOW + 1, 12.0, NOW).unwrap();
+        assert_eq!(t.len(), 4);
     }
 }

@@ -6,6 +6,10 @@
 //! synapse handlers, serves the axon, publishes it on chain with `serve_axon` when the
 //! on-chain endpoint differs, and runs until `stop` turns true.
 //!
+//! Both runtimes end with [`RuntimeError::Metagraph`] when the metagraph sync ends on its own
+//! (the node went away or closed the subscription): serving or scoring on a frozen metagraph
+//! would go on trusting stale registrations, so they stop and let a supervisor restart them.
+//!
 //! [`run_validator`]: the same registration check and metagraph sync, then one round per
 //! `round_interval`: query every other serving axon with the dendrite (at most
 //! `queries_in_flight_max` at once), [`Validator::score`] the answers, and set the weights when
@@ -159,6 +163,32 @@ pub trait Validator: Send + Sync + 'static {
     ) -> Vec<(u16, u16)>;
 }
 
+type SyncTask = tokio::task::JoinHandle<Result<(), MetagraphError>>;
+
+/// What the end of the metagraph sync task means for its runtime: `Ok` when it saw `stop`
+/// (its only clean end), otherwise no more snapshots will come.
+fn sync_ended(
+    ended: Result<Result<(), MetagraphError>, tokio::task::JoinError>,
+) -> Result<(), RuntimeError> {
+    match ended {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(RuntimeError::Metagraph(error)),
+        // Panicked or aborted.
+        Err(_) => Err(RuntimeError::Metagraph(MetagraphError::SubscriptionClosed)),
+    }
+}
+
+/// Waits until `stop` turns true (`Ok`) or the metagraph sync ends (`Err`), whichever is first.
+async fn until_stopped(
+    stop: &mut watch::Receiver<bool>,
+    sync: &mut SyncTask,
+) -> Result<(), RuntimeError> {
+    tokio::select! {
+        _ = stop.wait_for(|stopped| *stopped) => Ok(()),
+        ended = sync => sync_ended(ended),
+    }
+}
+
 async fn sync_registered(
     neuron: &NeuronConfig,
     options: SyncOptions,
@@ -266,7 +296,7 @@ pub async fn run_miner(
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), RuntimeError> {
     let neuron = &config.neuron;
-    let (metagraph, sync, uid) =
+    let (metagraph, mut sync, uid) =
         sync_registered(neuron, SyncOptions::default(), stop.clone()).await?;
     let directory: Arc<dyn crate::guard::NeuronDirectory> = Arc::new(metagraph.clone());
     let axon = Axon::with_directory(neuron.hotkey.clone(), config.axon.clone(), Some(directory));
@@ -275,10 +305,7 @@ pub async fn run_miner(
     info!(uid, listen = %axon.local_addr(), %external, "axon serving");
     let served = serve_on_chain(neuron, &metagraph, uid, external).await;
     let result = match served {
-        Ok(()) => {
-            let _ = stop.wait_for(|stopped| *stopped).await;
-            Ok(())
-        }
+        Ok(()) => until_stopped(&mut stop, &mut sync).await,
         Err(error) => Err(error),
     };
     shutdown(axon, sync).await;
@@ -303,7 +330,7 @@ async fn serve_on_chain(
     submit(neuron, "serve_axon", call).await
 }
 
-async fn shutdown(axon: AxonHandle, sync: tokio::task::JoinHandle<Result<(), MetagraphError>>) {
+async fn shutdown(axon: AxonHandle, sync: SyncTask) {
     if let Err(error) = axon.shutdown().await {
         warn!(%error, "axon shutdown");
     }
@@ -326,7 +353,7 @@ pub async fn run_validator(
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), RuntimeError> {
     let neuron = &config.neuron;
-    let (metagraph, sync, uid) =
+    let (metagraph, mut sync, uid) =
         sync_registered(neuron, SyncOptions::default(), stop.clone()).await?;
     let dendrite = Dendrite::new(neuron.hotkey.clone(), config.dendrite.clone())?;
     let mut rounds = tokio::time::interval(config.round_interval);
@@ -335,6 +362,7 @@ pub async fn run_validator(
     let result = loop {
         tokio::select! {
             _ = stop.wait_for(|stopped| *stopped) => break Ok(()),
+            ended = &mut sync => break sync_ended(ended),
             _ = rounds.tick() => {}
         }
         let snapshot = metagraph.snapshot();
@@ -351,6 +379,7 @@ pub async fn run_validator(
         };
         tokio::select! {
             _ = stop.wait_for(|stopped| *stopped) => break Ok(()),
+            ended = &mut sync => break sync_ended(ended),
             outcome = round => if let Err(error) = outcome {
                 warn!(%error, "weights not set this round");
             },
@@ -536,5 +565,28 @@ mod tests {
         assert!(serves_at(Some(&view), address));
         assert!(!serves_at(Some(&view), "10.0.0.2:8092".parse().unwrap()));
         assert!(!serves_at(None, address));
+    }
+
+    #[tokio::test]
+    async fn a_dead_metagraph_sync_ends_the_wait() {
+        let (_stop_tx, mut stop) = watch::channel(false);
+        let mut sync: SyncTask = tokio::spawn(async { Err(MetagraphError::SubscriptionClosed) });
+        let ended =
+            tokio::time::timeout(Duration::from_secs(10), until_stopped(&mut stop, &mut sync))
+                .await
+                .expect("the wait ignored the sync's end");
+        assert!(
+            matches!(
+                ended,
+                Err(RuntimeError::Metagraph(MetagraphError::SubscriptionClosed))
+            ),
+            "{ended:?}"
+        );
+        // a stop still ends it cleanly
+        let (stop_tx, mut stop) = watch::channel(false);
+        let mut sync: SyncTask = tokio::spawn(std::future::pending());
+        stop_tx.send(true).unwrap();
+        assert!(until_stopped(&mut stop, &mut sync).await.is_ok());
+        sync.abort();
     }
 }

@@ -52,6 +52,17 @@ pub const DEFAULT_TIMEOUT_S: f64 = 12.0;
 /// Name of the built-in ping synapse every axon serves.
 pub const PING_SYNAPSE: &str = "Synapse";
 
+/// The longest accepted value of a synapse header (`name`, `timeout`, `bt_header_axon_*`,
+/// `bt_header_dendrite_*`, …), in bytes. A Python dendrite's longest is the 130-byte signature
+/// (a uuid4 is 36, an ss58 hotkey 48); the cap keeps attacker-sized values away from every
+/// decoder behind the header parser (ss58 decoding is quadratic in its input).
+pub const HEADER_VALUE_MAX_BYTES: usize = 1024;
+
+/// The longest accepted `bt_header_input_obj_*` value, in bytes. Python sends the base64 JSON of
+/// an *empty* value of the field's type (`MA==` for `0`), so real values are a few bytes; the cap
+/// is looser only because the JSON of a default value can legitimately be longer.
+pub const INPUT_OBJ_HEADER_MAX_BYTES: usize = 8 * 1024;
+
 /// `#[derive(Synapse)]`: see the `hyphae-neuron-macros` crate docs (`#[synapse(hash(a, b))]`
 /// on the struct; required fields inferred from `Option`/`#[serde(default)]`).
 pub use hyphae_neuron_macros::Synapse;
@@ -337,6 +348,17 @@ pub enum HeaderError {
         /// The value (truncated).
         value: String,
     },
+    /// A header value is longer than its cap ([`HEADER_VALUE_MAX_BYTES`] or
+    /// [`INPUT_OBJ_HEADER_MAX_BYTES`]); checked before any decoding.
+    #[error("header {header} is {len_bytes} bytes long, at most {max_bytes} allowed")]
+    TooLong {
+        /// The header name.
+        header: String,
+        /// The value's length, bytes.
+        len_bytes: usize,
+        /// The cap, bytes.
+        max_bytes: usize,
+    },
     /// A header value is not UTF-8.
     #[error("header {header} is not valid UTF-8")]
     NotUtf8 {
@@ -441,25 +463,90 @@ impl<S: Synapse> SynapseMessage<S> {
 
     /// The request/response headers (`to_headers()` in Python), lower-case, in Python order.
     pub fn to_headers(&self, computed_body_hash: &str) -> Vec<(String, String)> {
-        let mut out = vec![
-            ("name".to_owned(), S::NAME.to_owned()),
-            ("timeout".to_owned(), float_repr(self.timeout)),
-        ];
-        for (field, value) in self.axon.header_values() {
-            out.push((format!("bt_header_axon_{field}"), value));
-        }
-        for (field, value) in self.dendrite.header_values() {
-            out.push((format!("bt_header_dendrite_{field}"), value));
-        }
-        out.extend(input_obj_headers::<S>());
-        out.push(("header_size".to_owned(), self.header_size.to_string()));
-        out.push(("total_size".to_owned(), self.total_size.to_string()));
-        out.push((
-            "computed_body_hash".to_owned(),
-            computed_body_hash.to_owned(),
-        ));
-        out
+        headers_from::<S>(
+            self.timeout,
+            &self.axon,
+            &self.dendrite,
+            (self.header_size, self.total_size),
+            computed_body_hash,
+        )
     }
+}
+
+/// The common (non-body) fields of a [`SynapseMessage`]: what its headers are made of.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct MessageHead {
+    pub timeout: f64,
+    pub total_size: i64,
+    pub header_size: i64,
+    pub dendrite: TerminalInfo,
+    pub axon: TerminalInfo,
+}
+
+impl MessageHead {
+    /// The head of `message`, without its body.
+    pub(crate) fn of<S>(message: &SynapseMessage<S>) -> Self {
+        Self {
+            timeout: message.timeout,
+            total_size: message.total_size,
+            header_size: message.header_size,
+            dendrite: message.dendrite.clone(),
+            axon: message.axon.clone(),
+        }
+    }
+
+    /// [`SynapseMessage::to_headers`] from the head alone (no body needed).
+    pub(crate) fn headers<S: Synapse>(&self, computed_body_hash: &str) -> Vec<(String, String)> {
+        headers_from::<S>(
+            self.timeout,
+            &self.axon,
+            &self.dendrite,
+            (self.header_size, self.total_size),
+            computed_body_hash,
+        )
+    }
+
+    /// The full message: this head with `body`.
+    pub(crate) fn with_body<S: Synapse>(self, body: S) -> SynapseMessage<S> {
+        SynapseMessage {
+            name: S::NAME.to_owned(),
+            timeout: self.timeout,
+            total_size: self.total_size,
+            header_size: self.header_size,
+            dendrite: self.dendrite,
+            axon: self.axon,
+            computed_body_hash: String::new(),
+            body,
+        }
+    }
+}
+
+/// The headers of a synapse of type `S`; `sizes` is `(header_size, total_size)`.
+fn headers_from<S: Synapse>(
+    timeout: f64,
+    axon: &TerminalInfo,
+    dendrite: &TerminalInfo,
+    (header_size, total_size): (i64, i64),
+    computed_body_hash: &str,
+) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("name".to_owned(), S::NAME.to_owned()),
+        ("timeout".to_owned(), float_repr(timeout)),
+    ];
+    for (field, value) in axon.header_values() {
+        out.push((format!("bt_header_axon_{field}"), value));
+    }
+    for (field, value) in dendrite.header_values() {
+        out.push((format!("bt_header_dendrite_{field}"), value));
+    }
+    out.extend(input_obj_headers::<S>());
+    out.push(("header_size".to_owned(), header_size.to_string()));
+    out.push(("total_size".to_owned(), total_size.to_string()));
+    out.push((
+        "computed_body_hash".to_owned(),
+        computed_body_hash.to_owned(),
+    ));
+    out
 }
 
 /// The `bt_header_input_obj_<field>` placeholder headers of a synapse type.
@@ -473,6 +560,23 @@ pub fn input_obj_headers<S: Synapse>() -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Refuses a header value over its cap, before anything decodes it.
+fn check_value_len(name: &str, value: &[u8]) -> Result<(), HeaderError> {
+    let max_bytes = if name.starts_with("bt_header_input_obj_") {
+        INPUT_OBJ_HEADER_MAX_BYTES
+    } else {
+        HEADER_VALUE_MAX_BYTES
+    };
+    if value.len() > max_bytes {
+        return Err(HeaderError::TooLong {
+            header: name.to_owned(),
+            len_bytes: value.len(),
+            max_bytes,
+        });
+    }
+    Ok(())
 }
 
 /// What a Python axon reads from request headers alone (`Synapse.from_headers`).
@@ -497,7 +601,9 @@ pub struct HeaderSynapse {
 }
 
 impl HeaderSynapse {
-    /// Parses header pairs (names compared case-insensitively). Never panics.
+    /// Parses header pairs (names compared case-insensitively). Never panics. A synapse header
+    /// value over [`HEADER_VALUE_MAX_BYTES`] ([`INPUT_OBJ_HEADER_MAX_BYTES`] for
+    /// `bt_header_input_obj_*`) is refused with [`HeaderError::TooLong`].
     pub fn parse<'a>(
         headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     ) -> Result<Self, HeaderError> {
@@ -516,6 +622,7 @@ impl HeaderSynapse {
             if !relevant {
                 continue;
             }
+            check_value_len(&name, raw_value)?;
             let value = std::str::from_utf8(raw_value).map_err(|_| HeaderError::NotUtf8 {
                 header: name.clone(),
             })?;
@@ -569,4 +676,65 @@ pub fn placeholder_body_hash<S: Synapse>() -> Option<String> {
     }
     let body: S = serde_json::from_value(serde_json::Value::Object(object)).ok()?;
     Some(body.body_hash())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<HeaderSynapse, HeaderError> {
+        HeaderSynapse::parse(pairs.iter().map(|(n, v)| (*n, v.as_bytes())))
+    }
+
+    #[test]
+    fn python_sized_header_values_parse() {
+        let hotkey = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+        let uuid = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+        let signature = format!("0x{}", "ab".repeat(64));
+        let parsed = parse(&[
+            ("bt_header_dendrite_hotkey", hotkey),
+            ("bt_header_dendrite_uuid", uuid),
+            ("bt_header_dendrite_signature", &signature),
+            ("bt_header_input_obj_a", "MA=="),
+        ]);
+        let parsed = parsed.ok().unwrap_or_default();
+        assert_eq!(parsed.dendrite.hotkey.as_deref(), Some(hotkey));
+        assert_eq!(parsed.dendrite.uuid.as_deref(), Some(uuid));
+        assert_eq!(parsed.input_obj.len(), 1);
+    }
+
+    #[test]
+    fn oversized_header_values_are_refused_before_decoding() {
+        let long = "2".repeat(HEADER_VALUE_MAX_BYTES + 1);
+        for name in [
+            "bt_header_dendrite_hotkey",
+            "bt_header_dendrite_uuid",
+            "timeout",
+            "Name",
+        ] {
+            assert_eq!(
+                parse(&[(name, &long)]),
+                Err(HeaderError::TooLong {
+                    header: name.to_ascii_lowercase(),
+                    len_bytes: HEADER_VALUE_MAX_BYTES + 1,
+                    max_bytes: HEADER_VALUE_MAX_BYTES,
+                }),
+                "{name}"
+            );
+        }
+        // exactly at the cap still parses
+        let at_cap = "2".repeat(HEADER_VALUE_MAX_BYTES);
+        assert!(parse(&[("bt_header_dendrite_hotkey", &at_cap)]).is_ok());
+        // input_obj placeholders have their own, looser cap
+        let obj = "A".repeat(INPUT_OBJ_HEADER_MAX_BYTES + 4);
+        assert!(matches!(
+            parse(&[("bt_header_input_obj_a", &obj)]),
+            Err(HeaderError::TooLong {
+                max_bytes: INPUT_OBJ_HEADER_MAX_BYTES,
+                ..
+            })
+        ));
+        // headers the axon ignores are not its business (hyper bounds them)
+        assert!(parse(&[("user-agent", &long)]).is_ok());
+    }
 }

@@ -22,8 +22,11 @@ use hyphae_neuron::axon::{now_ns, Axon, AxonConfig, AxonHandle, ForwardError, Ho
 use hyphae_neuron::dendrite::{AxonInfo, Dendrite, DendriteConfig, PreparedRequest};
 use hyphae_neuron::guard::{blacklist, NeuronDirectory, NeuronInfo, RateLimit};
 use hyphae_neuron::impl_synapse;
-use hyphae_neuron::synapse::{Synapse, SynapseMessage};
+use hyphae_neuron::nonce::NoncePolicy;
+use hyphae_neuron::synapse::{Ping, Synapse, SynapseMessage};
 use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 const T: f64 = 12.0;
 
@@ -715,27 +718,392 @@ async fn forward_sees_the_verified_hotkey_not_the_body_copy() {
 }
 
 #[tokio::test]
-async fn connection_limit_holds_extra_connections_back() {
+async fn connection_limit_holds_extra_connections_back_while_all_are_busy() {
     let axon = start_with(AxonConfig {
         connections_max: 1,
         ..config()
     })
     .await;
-    // one idle connection takes the only slot
-    let idle = tokio::net::TcpStream::connect(axon.local_addr())
-        .await
-        .unwrap();
-    let d = dendrite("//Bob");
-    let r = d.call(&target(&axon), math(1, 1), 0.5).await;
-    assert_eq!(r.dendrite.status_code, Some(408), "{r:?}");
-    // once it closes, requests flow again
-    drop(idle);
+    let t = target(&axon);
+    // a request in progress (2 s server-side timeout) holds the only connection
+    let busy = {
+        let d = dendrite("//Bob");
+        let t = t.clone();
+        tokio::spawn(async move { d.call(&t, Hang::default(), 2.0).await })
+    };
+    let d = dendrite("//Charlie");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let r = d.call(&target(&axon), math(2, 2), 2.0).await;
+        let r = d.call(&t, math(1, 1), 0.5).await;
+        if r.dendrite.status_code == Some(408) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never held back: {r:?}"
+        );
+    }
+    // once that request ends, its idle connection makes room and requests flow again
+    let r = tokio::time::timeout(Duration::from_secs(10), busy)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.dendrite.status_code, Some(408), "{r:?}");
+    loop {
+        let r = d.call(&t, math(2, 2), 2.0).await;
         if r.is_success() {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "{r:?}");
     }
+}
+
+/// Waits for the server to close `stream`: `Ok(bytes read before the close)`.
+async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Result<Vec<u8>, String> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read_all = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    match tokio::time::timeout(limit, read_all).await {
+        Ok(()) => Ok(seen),
+        Err(_) => Err(format!("still open after {limit:?}")),
+    }
+}
+
+#[tokio::test]
+async fn silent_and_idle_connections_are_closed_after_the_header_timeout() {
+    let axon = start_with(AxonConfig {
+        connections_max: 1,
+        header_read_timeout: Duration::from_secs(1),
+        ..config()
+    })
+    .await;
+    // a socket that never sends a byte
+    let mut silent = TcpStream::connect(axon.local_addr()).await.unwrap();
+    let seen = read_until_closed(&mut silent, Duration::from_secs(5)).await;
+    assert_eq!(seen, Ok(Vec::new()));
+    // a kept-alive connection that goes quiet after one request
+    let mut idle = TcpStream::connect(axon.local_addr()).await.unwrap();
+    idle.write_all(b"GET /nothing HTTP/1.1\r\nhost: axon\r\n\r\n")
+        .await
+        .unwrap();
+    let seen = read_until_closed(&mut idle, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(seen.starts_with(b"HTTP/1.1 404"), "{seen:?}");
+    // the cap's only permit is free again
+    let r = dendrite("//Bob")
+        .call(&target(&axon), math(1, 1), 2.0)
+        .await;
+    assert!(r.is_success(), "{r:?}");
+}
+
+#[tokio::test]
+async fn a_newcomer_at_the_connection_cap_closes_the_longest_idle_connection() {
+    let axon = start_with(AxonConfig {
+        connections_max: 1,
+        ..config()
+    })
+    .await;
+    // connected first, so accepted first (the backlog is FIFO): it holds the only permit
+    let mut idle = TcpStream::connect(axon.local_addr()).await.unwrap();
+    let r = dendrite("//Bob")
+        .call(&target(&axon), math(1, 1), 2.0)
+        .await;
+    assert!(r.is_success(), "{r:?}");
+    let seen = read_until_closed(&mut idle, Duration::from_secs(5)).await;
+    assert_eq!(seen, Ok(Vec::new()));
+}
+
+#[tokio::test]
+async fn oversized_header_values_are_refused_before_any_decoding() {
+    let axon = start().await;
+    let t = target(&axon);
+    let d = dendrite("//Bob");
+    // ~300 KB of valid base58: quadratic to decode as ss58, within hyper's header buffer
+    let mut p = d.prepare(&t, Ping {}, T);
+    set_header(
+        &mut p,
+        "bt_header_dendrite_hotkey",
+        Some(&"2".repeat(300_000)),
+    );
+    let attack = tokio::spawn(async move { d.send_prepared(p, T).await });
+    let ping = tokio::time::timeout(
+        Duration::from_secs(1),
+        dendrite("//Charlie").call(&t, Ping {}, T),
+    )
+    .await
+    .expect("a normal ping stalled");
+    assert!(ping.is_success(), "{ping:?}");
+    let r = tokio::time::timeout(Duration::from_secs(2), attack)
+        .await
+        .expect("the oversized header was not refused promptly")
+        .unwrap();
+    assert_eq!(r.dendrite.status_code, Some(431), "{r:?}");
+    assert!(status_message(&r).contains("at most 1024 allowed"), "{r:?}");
+}
+
+/// Re-signs `p` as `signer` with another dendrite uuid (what a client with its own uuid sends).
+fn with_uuid<S: Synapse>(
+    p: &mut PreparedRequest<S>,
+    signer: &Keypair,
+    axon_hotkey: &str,
+    uuid: &str,
+) {
+    let nonce = p.message.dendrite.nonce.unwrap();
+    let hotkey = signer.account_id().to_ss58();
+    let body_hash = p.message.body.body_hash();
+    let message = format!("{nonce}.{hotkey}.{axon_hotkey}.{uuid}.{body_hash}");
+    let signature = signer.sign(message.as_bytes()).to_hex();
+    set_header(p, "bt_header_dendrite_uuid", Some(uuid));
+    set_header(p, "bt_header_dendrite_signature", Some(&signature));
+}
+
+#[tokio::test]
+async fn an_oversized_uuid_is_refused_even_when_signed() {
+    let axon = start().await;
+    let t = target(&axon);
+    let d = dendrite("//Bob");
+    // the re-signing is right: a Python-sized uuid passes
+    let mut p = d.prepare(&t, math(1, 2), T);
+    with_uuid(
+        &mut p,
+        &key("//Bob"),
+        axon.hotkey(),
+        "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+    );
+    assert!(d.send_prepared(p, T).await.is_success());
+    // a 512-byte uuid, correctly signed by its owner, never reaches the nonce memory
+    let mut p = d.prepare(&t, math(1, 2), T);
+    with_uuid(&mut p, &key("//Bob"), axon.hotkey(), &"u".repeat(512));
+    expect_401(&d, p, "uuid is 512 bytes long, at most 64 allowed").await;
+}
+
+#[tokio::test]
+async fn rate_limited_requests_use_no_nonce_memory() {
+    let axon = start_with(AxonConfig {
+        nonce: NoncePolicy {
+            capacity: 2,
+            ..NoncePolicy::default()
+        },
+        rate_limit: Some(RateLimit {
+            base_per_s: 0.001,
+            per_tao_per_s: 0.0,
+            max_per_s: 1.0,
+            burst_s: 1.0,
+            capacity: 16,
+        }),
+        ..config()
+    })
+    .await;
+    let t = target(&axon);
+    assert!(dendrite("//Bob").call(&t, math(1, 1), T).await.is_success());
+    // Bob again from a new endpoint (new uuid): refused by the rate limit, nothing recorded
+    let r = dendrite("//Bob").call(&t, math(1, 1), T).await;
+    assert_eq!(r.dendrite.status_code, Some(429), "{r:?}");
+    let r = dendrite("//Charlie").call(&t, math(1, 1), T).await;
+    assert!(r.is_success(), "{r:?}");
+}
+
+#[tokio::test]
+async fn unregistered_callers_cannot_exhaust_nonce_memory_for_registered_ones() {
+    let bob = key("//Bob").account_id().to_ss58();
+    let directory: Arc<dyn NeuronDirectory> =
+        Arc::new(move |hotkey: &str| (hotkey == bob).then_some(NeuronInfo::default()));
+    let config = AxonConfig {
+        nonce: NoncePolicy {
+            capacity: 4,
+            unregistered_capacity: 4,
+            ..NoncePolicy::default()
+        },
+        ..config()
+    };
+    let axon = Axon::with_directory(key("//Alice"), config, Some(directory))
+        .attach(common::forward_math)
+        .serve()
+        .await
+        .unwrap();
+    let t = target(&axon);
+    for i in 0..4 {
+        let r = dendrite(&format!("//Free{i}"))
+            .call(&t, math(1, 1), T)
+            .await;
+        assert!(r.is_success(), "{r:?}");
+    }
+    let r = dendrite("//Free4").call(&t, math(1, 1), T).await;
+    assert_eq!(r.dendrite.status_code, Some(401), "{r:?}");
+    assert!(status_message(&r).contains("Nonce memory full"), "{r:?}");
+    let r = dendrite("//Bob").call(&t, math(1, 1), T).await;
+    assert!(r.is_success(), "{r:?}");
+}
+
+/// The raw HTTP/1.1 request a prepared request is, with only the first `sent` body bytes.
+fn raw_request<S>(p: &PreparedRequest<S>, path: &str, sent: usize) -> Vec<u8> {
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nhost: axon\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+        p.body.len()
+    );
+    for (name, value) in &p.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&p.body[..sent]);
+    bytes
+}
+
+#[tokio::test]
+async fn a_stalled_body_upload_holds_no_slot() {
+    let axon = start_with(AxonConfig {
+        slots: 1,
+        body_read_timeout: Duration::from_secs(1),
+        ..config()
+    })
+    .await;
+    let t = target(&axon);
+    // A: signed headers (timeout 12 s), then one body byte, then nothing
+    let p = dendrite("//Bob").prepare(&t, math(1, 2), T);
+    let mut stalled = TcpStream::connect(axon.local_addr()).await.unwrap();
+    stalled
+        .write_all(&raw_request(&p, "/DummyMath", 1))
+        .await
+        .unwrap();
+    // B: a normal call is served while A stalls
+    let r = tokio::time::timeout(
+        Duration::from_secs(2),
+        dendrite("//Charlie").call(&t, math(2, 3), 2.0),
+    )
+    .await
+    .expect("call stalled");
+    assert!(r.is_success(), "{r:?}");
+    // A is answered 408 once the body deadline (not its 12 s timeout) passes
+    let mut response = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(5), stalled.read(&mut response))
+        .await
+        .expect("no answer to the stalled upload")
+        .unwrap();
+    let text = String::from_utf8_lossy(&response[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+}
+
+/// A fake axon answering `status` with a body of endless zeros (announced as `length`, or
+/// delimited by the connection's close).
+async fn endless_axon(status: &'static str, length: Option<u64>) -> AxonInfo {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        let framing = length.map_or_else(
+            || "connection: close".to_owned(),
+            |n| format!("content-length: {n}"),
+        );
+        let head =
+            format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{framing}\r\n\r\n");
+        if socket.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let zeros = vec![b'0'; 64 * 1024];
+        while socket.write_all(&zeros).await.is_ok() {}
+    });
+    AxonInfo {
+        ip: "127.0.0.1".into(),
+        port,
+        hotkey: key("//Alice").account_id().to_ss58(),
+    }
+}
+
+#[tokio::test]
+async fn oversized_response_bodies_are_refused_not_buffered() {
+    let d = Dendrite::new(
+        key("//Bob"),
+        DendriteConfig {
+            response_body_max_bytes: 256 * 1024,
+            ..DendriteConfig::default()
+        },
+    )
+    .unwrap();
+    let cases = [
+        ("200 OK", Some(100_000_000)),
+        ("200 OK", None),
+        ("500 Internal Server Error", None),
+    ];
+    for (status, length) in cases {
+        let axon = endless_axon(status, length).await;
+        let r = tokio::time::timeout(Duration::from_secs(5), d.call(&axon, math(1, 1), 10.0))
+            .await
+            .unwrap_or_else(|_| panic!("{status} {length:?}: still reading"));
+        assert_eq!(
+            r.dendrite.status_code,
+            Some(413),
+            "{status} {length:?}: {r:?}"
+        );
+        assert_eq!(status_message(&r), "Response body larger than 262144 bytes");
+    }
+    // streaming calls bound their error bodies too
+    let axon = endless_axon("500 Internal Server Error", None).await;
+    let reply = tokio::time::timeout(
+        Duration::from_secs(5),
+        d.call_stream(&axon, math(1, 1), 10.0),
+    )
+    .await
+    .expect("still reading");
+    assert_eq!(reply.message.dendrite.status_code, Some(413));
+}
+
+#[tokio::test]
+async fn shutdown_lets_requests_in_flight_finish() {
+    let (entered_tx, mut entered) = tokio::sync::mpsc::channel(1);
+    let release = Arc::new(tokio::sync::Notify::new());
+    let gate = Arc::clone(&release);
+    let axon = Axon::new(key("//Alice"), config())
+        .attach(move |m: SynapseMessage<Hang>| {
+            let (gate, entered_tx) = (Arc::clone(&gate), entered_tx.clone());
+            async move {
+                let _ = entered_tx.send(()).await;
+                gate.notified().await;
+                Ok(m.body)
+            }
+        })
+        .serve()
+        .await
+        .unwrap();
+    let (t, addr) = (target(&axon), axon.local_addr());
+    let call = tokio::spawn(async move { dendrite("//Bob").call(&t, Hang::default(), T).await });
+    tokio::time::timeout(Duration::from_secs(10), entered.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let shutdown = tokio::spawn(axon.shutdown());
+    // shutting down: the listener is gone, the request is still in progress
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(addr).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "still accepting");
+        tokio::task::yield_now().await;
+    }
+    release.notify_one();
+    let r = tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(r.is_success(), "{r:?}");
+    tokio::time::timeout(Duration::from_secs(10), shutdown)
+        .await
+        .expect("shutdown did not finish")
+        .unwrap()
+        .unwrap();
 }

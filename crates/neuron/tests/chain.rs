@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use hyphae_keys::Keypair;
 use hyphae_ledger::genesis::GenesisNeuron;
+use hyphae_ledger::serving::AxonArgs;
 use hyphae_ledger::{Call, ChainSpec, Transaction};
 use hyphae_neuron::axon::{Axon, AxonConfig, ForwardError, Hooks};
 use hyphae_neuron::dendrite::DendriteConfig;
@@ -23,7 +24,7 @@ use hyphae_neuron::runtime::{
     run_miner, run_validator, Miner, MinerConfig, NeuronConfig, RuntimeError, Validator,
     ValidatorConfig,
 };
-use hyphae_neuron::synapse::{Synapse, SynapseMessage};
+use hyphae_neuron::synapse::{Synapse, SynapseMessage, SDK_VERSION};
 use hyphae_node::{Node, NodeConfig};
 use hyphae_primitives::{NetUid, Rao};
 use hyphae_rpc::{types::TxStatus, Client};
@@ -289,4 +290,82 @@ async fn an_unregistered_hotkey_is_refused_clearly() {
     );
     assert!(error.to_string().contains("not registered on netuid 1"));
     node.stop().await;
+}
+
+/// A math miner that reports every query it answers.
+struct ReportingMiner(tokio::sync::mpsc::Sender<()>);
+
+impl Miner for ReportingMiner {
+    fn attach(&self, axon: Axon, _metagraph: &Metagraph) -> Axon {
+        let answered = self.0.clone();
+        axon.attach(move |message: SynapseMessage<DummyMath>| {
+            let _ = answered.try_send(());
+            async move {
+                let mut math = message.body;
+                math.result = math.a.checked_mul(math.b);
+                Ok::<_, ForwardError>(math)
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn miner_and_validator_stop_when_the_node_goes_away() {
+    let (node, client, _dir) = start(commit_reveal_spec(), 50).await;
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    // Eve's axon is on chain before she starts, so `run_miner` goes straight to serving.
+    let port = std::net::TcpListener::bind("127.0.0.2:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = std::net::SocketAddr::from(([127, 0, 0, 2], port));
+    let axon = AxonArgs {
+        version: u32::try_from(SDK_VERSION).unwrap(),
+        ip: u128::from(u32::from(std::net::Ipv4Addr::new(127, 0, 0, 2))),
+        port,
+        ip_type: 4,
+        protocol: 4,
+        placeholder1: 0,
+        placeholder2: 0,
+    };
+    let eve = Keypair::from_uri("//Eve").unwrap();
+    let netuid = NetUid(1);
+    submit_final(&client, &eve, Call::ServeAxon { netuid, axon }).await;
+
+    let (answered, mut queries) = tokio::sync::mpsc::channel(16);
+    let miner = MinerConfig {
+        neuron: neuron_config(&client, "//Eve"),
+        axon: AxonConfig {
+            bind: address,
+            ..AxonConfig::default()
+        },
+        external: Some(address),
+    };
+    let validator = ValidatorConfig {
+        neuron: neuron_config(&client, "//Dave"),
+        dendrite: DendriteConfig::default(),
+        round_interval: Duration::from_millis(100),
+        queries_in_flight_max: 4,
+        query_timeout_s: 5.0,
+    };
+    let miner_task = tokio::spawn(run_miner(miner, ReportingMiner(answered), stop_rx.clone()));
+    let validator_task = tokio::spawn(run_validator(validator, MathValidator, stop_rx));
+    // a query from the validator reaching the miner: both are past their start-up
+    tokio::time::timeout(DEADLINE, queries.recv())
+        .await
+        .expect("the validator never queried the miner")
+        .unwrap();
+
+    node.stop().await;
+    for task in [miner_task, validator_task] {
+        let result = tokio::time::timeout(DEADLINE, task)
+            .await
+            .expect("a runtime kept going on a dead metagraph")
+            .unwrap();
+        assert!(
+            matches!(result, Err(RuntimeError::Metagraph(_))),
+            "{result:?}"
+        );
+    }
 }
