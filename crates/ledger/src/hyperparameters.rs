@@ -226,6 +226,11 @@ pub(crate) fn set_subnet_hyperparameter(
     }])
 }
 
+/// The largest `BaseFee`: 1 TAO.
+pub const BASE_FEE_MAX_RAO: u64 = 1_000_000_000;
+/// The largest `ByteFee`: a kilobyte-long call then costs at most about 1 TAO more.
+pub const BYTE_FEE_MAX_RAO: u64 = 1_000_000;
+
 /// `sudo_set_<global>(value)`, signed by the root key.
 pub(crate) fn set_global_parameter(
     state: &mut State,
@@ -247,7 +252,15 @@ pub(crate) fn set_global_parameter(
         GlobalParameter::MaxTake(v) => g.max_take = v,
         GlobalParameter::TxDelegateTakeRateLimit(v) => g.take_rate_limit = v,
         GlobalParameter::MinStake(v) => g.min_stake = Rao(v),
+        // Bounded so that fees stay payable: unbounded, one sudo call could price every
+        // transaction out, the sudo call that would undo it included.
+        GlobalParameter::BaseFee(v) if v > BASE_FEE_MAX_RAO => {
+            return Err(TxError::ValueOutOfBounds)
+        }
         GlobalParameter::BaseFee(v) => g.base_fee = Rao(v),
+        GlobalParameter::ByteFee(v) if v > BYTE_FEE_MAX_RAO => {
+            return Err(TxError::ValueOutOfBounds)
+        }
         GlobalParameter::ByteFee(v) => g.byte_fee = Rao(v),
         GlobalParameter::RootKey(key) => g.root_key = AccountId(key),
         GlobalParameter::TaoWeight(v) => g.tao_weight = v,

@@ -407,6 +407,13 @@ pub(crate) fn remove_stake_limit(
         limit
     };
     let allowed = pool.amm.alpha_in_max(limit);
+    // As in `remove_stake`, more than is held means everything: judge the limit on that.
+    let held = state.stake(netuid, hotkey, coldkey);
+    let amount = if held.is_zero() {
+        amount
+    } else {
+        amount.min(held)
+    };
     let fill = limit_fill(amount, allowed, allow_partial)?;
     remove_stake(state, coldkey, hotkey, netuid, fill)
 }

@@ -68,6 +68,22 @@ fn owner_and_root_setters() {
         ),
         Err(TxError::ValueOutOfBounds)
     );
+    // Fees stay payable: the bounds refuse a price that would lock every account out.
+    for param in [
+        GlobalParameter::BaseFee(hyphae_ledger::hyperparameters::BASE_FEE_MAX_RAO + 1),
+        GlobalParameter::ByteFee(hyphae_ledger::hyperparameters::BYTE_FEE_MAX_RAO + 1),
+    ] {
+        assert_eq!(
+            chain.call(&key("//Alice"), Call::SudoSetGlobal { param }),
+            Err(TxError::ValueOutOfBounds)
+        );
+    }
+    chain.ok(
+        &key("//Alice"),
+        Call::SudoSetGlobal {
+            param: GlobalParameter::BaseFee(hyphae_ledger::hyperparameters::BASE_FEE_MAX_RAO),
+        },
+    );
 }
 
 #[test]

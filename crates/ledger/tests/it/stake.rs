@@ -386,6 +386,21 @@ fn limit_orders_fill_up_to_the_limit_price() {
         .price()
         .rao_per_alpha();
     assert!(after >= floor, "{after} >= {floor}");
+    // "Everything" (more than is held) is judged on what is held, as remove_stake does.
+    chain.ok(
+        &charlie,
+        Call::RemoveStakeLimit {
+            hotkey: hot,
+            netuid: NETUID,
+            amount: Rao(u64::MAX),
+            limit_price: 1,
+            allow_partial: false,
+        },
+    );
+    assert_eq!(
+        chain.state.stake(NETUID, &hot, &charlie.account_id()),
+        Rao::ZERO
+    );
 }
 
 #[test]
