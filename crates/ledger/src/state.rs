@@ -23,7 +23,7 @@ use crate::{
     weights::WeightCommit,
 };
 use hyphae_primitives::{AccountId, BlockNumber, Hash, NetUid, Rao, Uid};
-use parity_scale_codec::{Decode, Encode};
+use parity_scale_codec::{Decode, DecodeAll, Encode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -509,8 +509,9 @@ impl State {
     }
 }
 
+/// Decodes a whole row value: trailing bytes mean the row is not what this version wrote.
 fn decode<T: Decode>(tag: u8, mut value: &[u8]) -> Result<T, RowError> {
-    T::decode(&mut value).map_err(|error| RowError::BadValue {
+    T::decode_all(&mut value).map_err(|error| RowError::BadValue {
         tag,
         reason: error.to_string(),
     })

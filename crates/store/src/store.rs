@@ -6,7 +6,7 @@ use hyphae_ledger::{
     Block, Header, Receipts, State, StateStore,
 };
 use hyphae_primitives::{BlockNumber, Hash};
-use parity_scale_codec::{Decode, Encode};
+use parity_scale_codec::{Decode, DecodeAll, Encode};
 use redb::{
     Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
 };
@@ -87,6 +87,7 @@ impl RedbStore {
             .map(|(k, v)| (k, blake2_256(&v)))
             .collect();
         store.head = snapshot.head_number()?;
+        snapshot.check_head()?;
         Ok(store)
     }
 
@@ -231,8 +232,9 @@ pub struct Snapshot {
     txn: ReadTransaction,
 }
 
+/// Decodes a whole stored value: trailing bytes mean it is not what this version wrote.
 fn decode<T: Decode>(what: &'static str, mut bytes: &[u8]) -> Result<T, StoreError> {
-    T::decode(&mut bytes).map_err(|error| StoreError::Corrupt {
+    T::decode_all(&mut bytes).map_err(|error| StoreError::Corrupt {
         what,
         reason: error.to_string(),
     })
@@ -248,6 +250,33 @@ impl Snapshot {
             rows.push((key.value().to_vec(), value.value().to_vec()));
         }
         Ok(rows)
+    }
+
+    /// Checks that the stored state is the one the stored head block commits to (its hash
+    /// and its state root), so that damaged or foreign rows fail at open with a typed error
+    /// instead of loading as a different state.
+    pub fn check_head(&self) -> Result<(), StoreError> {
+        let Some(state) = self.state()? else {
+            return Ok(());
+        };
+        let number = state.head().number;
+        let header = self
+            .block_by_number(number)?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "store",
+                reason: format!("the state's head block {} is not stored", number.0),
+            })?
+            .header;
+        if header.hash() != state.head().hash || header.state_root != state.root() {
+            return Err(StoreError::Corrupt {
+                what: "state",
+                reason: format!(
+                    "the stored rows do not make the state block {} commits to",
+                    number.0
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// The state, or `None` for an empty store.

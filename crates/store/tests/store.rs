@@ -106,6 +106,55 @@ fn persists_state_blocks_and_receipts_across_reopen() {
     assert_eq!(store.block_by_number(BlockNumber(999)).unwrap(), None);
 }
 
+/// Rewrites the last state row of the store at `path` with `change`.
+fn tamper_last_row(path: &std::path::Path, change: impl FnOnce(&mut Vec<u8>)) {
+    use redb::{ReadableTable, TableDefinition};
+    const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+    let db = redb::Database::open(path).unwrap();
+    let txn = db.begin_write().unwrap();
+    {
+        let mut table = txn.open_table(STATE).unwrap();
+        let (key, mut value) = {
+            let (key, value) = table.last().unwrap().unwrap();
+            (key.value().to_vec(), value.value().to_vec())
+        };
+        assert_ne!(key[0], 0, "the head row is checked another way");
+        change(&mut value);
+        table.insert(key.as_slice(), value.as_slice()).unwrap();
+    }
+    txn.commit().unwrap();
+}
+
+#[test]
+fn a_store_whose_rows_are_not_the_committed_state_does_not_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (genesis, blocks) = chain_blocks();
+    let write = |name: &str| {
+        let path = dir.path().join(name);
+        replay(&mut RedbStore::open(&path).unwrap(), &genesis, &blocks);
+        path
+    };
+    // A value that decodes but is not what the head block committed to.
+    let flipped = write("flipped.redb");
+    tamper_last_row(&flipped, |value| {
+        let last = value.last_mut().unwrap();
+        *last ^= 1;
+    });
+    assert!(matches!(
+        RedbStore::open(&flipped),
+        Err(StoreError::Corrupt { what: "state", .. } | StoreError::State(_))
+    ));
+    // A value with bytes after its encoding.
+    let longer = write("longer.redb");
+    tamper_last_row(&longer, |value| value.push(0));
+    assert!(matches!(
+        RedbStore::open(&longer),
+        Err(StoreError::State(_))
+    ));
+    // Untouched, it opens.
+    assert!(RedbStore::open(write("intact.redb")).is_ok());
+}
+
 #[test]
 fn same_blocks_on_two_fresh_stores_give_the_same_root() {
     let (genesis, blocks) = chain_blocks();
