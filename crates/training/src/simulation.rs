@@ -7,7 +7,8 @@
 //!
 //! A round, in order:
 //! 1. every miner produces its encoded Δ from θ_t and commits its hash (copiers last: they
-//!    can only copy what is already served, so they always commit later);
+//!    can only copy what is already served, so they always commit later); updates go on the
+//!    network only once the round's commitments are final;
 //! 2. updates are fetched, checked against their commitments and screened — all of that
 //!    is a function of public data, so it is done once and shared by the validators;
 //! 3. each validator sets weights (scores from its own private data, or its attack);
@@ -230,6 +231,7 @@ impl Simulation {
         let update_bytes = self.miners_commit(round)?;
         let n_params = self.theta.values().len();
         let commitments = self.chain.update_commitments(round)?;
+        self.publish_committed(round);
         let source: &mut dyn UpdateSource = match self.source.as_mut() {
             Some(source) => source.as_mut(),
             None => &mut self.served,
@@ -287,12 +289,21 @@ impl Simulation {
             self.chain
                 .commit_update(miner.uid(), round, commitment_hash(&bytes))?;
             largest = largest.max(bytes.len());
-            if let Some(source) = self.source.as_mut() {
-                source.publish(miner.uid(), round, &bytes);
-            }
             self.served.insert((round, miner.uid()), bytes);
         }
         Ok(largest)
+    }
+
+    /// Serves this round's updates on the network only once their commitments are final:
+    /// served any earlier, an update could be fetched and committed by a copier whose
+    /// commitment lands first, and the honest miner would look like the copy.
+    fn publish_committed(&mut self, round: u64) {
+        let Some(source) = self.source.as_mut() else {
+            return;
+        };
+        for ((_, uid), bytes) in self.served.range((round, 0)..=(round, u16::MAX)) {
+            source.publish(*uid, round, bytes);
+        }
     }
 
     fn validators_set_weights(
