@@ -12,10 +12,12 @@
 //! }
 //! ```
 //!
-//! The validator set is carried verbatim for the consensus layer; the ledger does not read it.
+//! The validator set is carried verbatim for the consensus layer; the ledger reads only its
+//! consensus keys, into the chain id ([`ChainSpec::chain_id`]).
 
 use crate::{
     block::{extrinsics_root, Header},
+    codec::blake2_256,
     neurons::Neuron,
     pool::{Pool, SubnetPool},
     state::{Globals, State},
@@ -23,6 +25,7 @@ use crate::{
 };
 use hyphae_keys::Keypair;
 use hyphae_primitives::{AccountId, BlockNumber, Hash, NetUid, Rao, Uid, RAO_PER_TAO};
+use parity_scale_codec::Encode;
 use serde::{Deserialize, Serialize};
 
 /// A funded account.
@@ -236,8 +239,21 @@ impl ChainSpec {
         })
     }
 
+    /// What names this chain apart from any other built from the same balances and subnets:
+    /// its name and its validators' consensus keys (not their addresses, which may move). It
+    /// is the genesis header's parent hash, so the genesis hash, which every transaction
+    /// signs, differs between two networks whose state starts out the same.
+    pub fn chain_id(&self) -> Hash {
+        let keys: Vec<&str> = self
+            .validators
+            .iter()
+            .map(|v| v.consensus_key.as_str())
+            .collect();
+        blake2_256(&(b"hyphae/chain-id/v1".as_slice(), self.name.as_str(), keys).encode())
+    }
+
     /// The genesis state and header. The header's hash is the genesis hash that every
-    /// transaction signs.
+    /// transaction signs; its parent hash is [`ChainSpec::chain_id`].
     pub fn build(&self) -> Result<(State, Header), GenesisError> {
         let mut state = State::empty(Globals::with_root(self.root_key));
         let mut issuance = 0u64;
@@ -286,7 +302,7 @@ impl ChainSpec {
         }
         state.globals.issuance = Rao(issuance);
         let header = Header {
-            parent_hash: Hash::default(),
+            parent_hash: self.chain_id(),
             number: BlockNumber(0),
             timestamp_ms: self.timestamp_ms,
             state_root: state.root(),

@@ -195,6 +195,30 @@ fn chain_spec_json_round_trips_and_dev_is_funded() {
     assert_eq!(dev.validators.len(), 1);
 }
 
+#[test]
+fn the_genesis_hash_names_the_chain_and_its_validators() {
+    let dev = ChainSpec::dev().unwrap();
+    let genesis_hash = |spec: &ChainSpec| spec.build().unwrap().1.hash();
+    let renamed = ChainSpec {
+        name: format!("{}-2", dev.name),
+        ..dev.clone()
+    };
+    let mut other_set = dev.clone();
+    other_set.validators[0].consensus_key = id("//Bob").to_hex();
+    let mut moved = dev.clone();
+    moved.validators[0].p2p_address = "127.0.0.1:40444".into();
+    // Same balances and subnets, so the same state: only the chain id tells them apart, and a
+    // transaction signed for one does not verify on the other.
+    assert_eq!(
+        renamed.build().unwrap().0.root(),
+        dev.build().unwrap().0.root()
+    );
+    assert_ne!(genesis_hash(&renamed), genesis_hash(&dev));
+    assert_ne!(genesis_hash(&other_set), genesis_hash(&dev));
+    // A validator's address is not its identity.
+    assert_eq!(genesis_hash(&moved), genesis_hash(&dev));
+}
+
 /// A transaction from Alice of exactly `size` encoded bytes (a commitment of padding).
 fn sized_tx(genesis: &Hash, nonce: u64, size: usize) -> Transaction {
     let sign = |len: usize| {
