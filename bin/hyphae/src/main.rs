@@ -6,9 +6,10 @@
 
 mod commands;
 mod output;
+mod secret_input;
 mod shutdown;
 
-use clap::{Parser, Subcommand};
+use clap::{error::ErrorKind, Parser, Subcommand};
 use output::OutputFormat;
 
 /// hyphae: a decentralized machine-learning network.
@@ -65,7 +66,10 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return parse_failure(&error),
+    };
     init_tracing();
     let result = match cli.command {
         Command::Wallet(cmd) => cmd.run(cli.output),
@@ -87,6 +91,48 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => output::report_error(&err, cli.output),
+    }
+}
+
+/// A command line clap cannot parse is the user's to fix: exit code 1, and with `--output json`
+/// the usual `{"error","kind":"user"}` document. `--help` and `--version` exit as clap does.
+fn parse_failure(error: &clap::Error) -> std::process::ExitCode {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        error.exit();
+    }
+    if json_requested(std::env::args_os().skip(1)) {
+        // The first paragraph: the message without clap's usage and "try --help" lines.
+        let text = error.render().to_string();
+        let message = text.split("\n\n").next().unwrap_or_default();
+        output::print_error_json(message.trim().trim_start_matches("error: "), true);
+    }
+    // clap's own rendering (with usage and colour) on stderr; nothing useful is left to do if
+    // stderr itself is gone.
+    let _ = error.print();
+    output::exit_code(true)
+}
+
+/// Whether the raw arguments or `HYPHAE_OUTPUT` ask for JSON, read without clap (which has
+/// just failed on these arguments). As in clap, the last `--output` wins over the variable.
+fn json_requested(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let mut args = args
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .take_while(|arg| arg != "--")
+        .peekable();
+    let mut chosen = None;
+    while let Some(arg) = args.next() {
+        if let Some(value) = arg.strip_prefix("--output=") {
+            chosen = Some(value.to_owned());
+        } else if arg == "--output" {
+            chosen = args.peek().cloned();
+        }
+    }
+    match chosen {
+        Some(value) => value == "json",
+        None => std::env::var("HYPHAE_OUTPUT").is_ok_and(|value| value == "json"),
     }
 }
 

@@ -196,6 +196,41 @@ fn port_in_use_is_a_user_error() {
 }
 
 #[test]
+fn a_base_path_holding_another_network_is_refused_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("chain");
+    std::fs::create_dir_all(&chain).unwrap();
+    // A spec this localnet cannot reuse: damaged, or for another validator count.
+    std::fs::write(chain.join("spec.json"), b"{\"name\": \"loc").unwrap();
+    std::fs::write(chain.join("validator-0.json"), b"old key").unwrap();
+    let (_net, first) = node_support::first_json_line(
+        Command::new(bin())
+            .args(["localnet", "--validators", "2", "--no-neurons"])
+            .args([
+                "--rpc-port",
+                "0",
+                "--explorer-port",
+                "0",
+                "--output",
+                "json",
+            ])
+            .arg("--base-path")
+            .arg(dir.path()),
+    );
+    assert_eq!(first["kind"], "user", "{first}");
+    let error = first["error"].as_str().unwrap();
+    assert!(error.contains("--base-path"), "{error}");
+    assert_eq!(
+        std::fs::read(chain.join("spec.json")).unwrap(),
+        b"{\"name\": \"loc"
+    );
+    assert_eq!(
+        std::fs::read(chain.join("validator-0.json")).unwrap(),
+        b"old key"
+    );
+}
+
+#[test]
 fn unwritable_base_path_is_a_user_error() {
     let dir = tempfile::tempdir().unwrap();
     // A path below a regular file cannot be created, even by root.

@@ -2,7 +2,11 @@
 //! Each bad input must give a clear message, exit code 1, no panic, and leave files untouched.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::{fs, path::Path};
+use std::{
+    fs,
+    path::Path,
+    process::{Output, Stdio},
+};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -100,6 +104,16 @@ fn create_show_sign_verify_contract() {
             address,
         ];
         user_failure(hyphae(root).args(tampered));
+        // `--output json` gives exactly one document, the verdict, and still exit code 1.
+        let out = hyphae(root)
+            .args(tampered)
+            .args(["--output", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["valid"], false);
+        assert_eq!(doc["address"], address);
     }
 }
 
@@ -194,6 +208,8 @@ fn unreadable_or_missing_files() {
     let root = dir.path();
     let err = user_failure(&mut wallet(root, "show", "nobody"));
     assert!(err.contains("coldkeypub.txt"), "{err}");
+    // The operating system's reason is given once, not once per level of the error chain.
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
     json_out(wallet(root, "create", "w").arg("--no-password"));
     // A directory where a file should be cannot be read, even by root.
     let hotkey = root.join("w/hotkeys/hk");
@@ -235,4 +251,251 @@ fn bad_mnemonic_and_bad_addresses() {
     }
     let err = user_failure(wallet(root, "regen-coldkeypub", "x").args(["--ss58", "5Dfh"]));
     assert!(err.contains("--ss58"), "{err}");
+}
+
+/// The binary itself, without the `wallet` subcommand, as a plain std command.
+fn std_hyphae(root: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hyphae"));
+    cmd.env_remove("HYPHAE_WALLET_PASSWORD")
+        .env_remove("HYPHAE_OUTPUT")
+        .env("HOME", root)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd` with stdout a pipe whose reading end is closed before the child starts, as
+/// `hyphae … | head` ends up once `head` has exited.
+fn with_closed_stdout(cmd: &mut std::process::Command) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = cmd.stdout(writer).stderr(Stdio::piped()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    out
+}
+
+#[test]
+fn regen_reads_the_mnemonic_from_a_file_or_stdin_not_argv() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut args = vec!["regen-hotkey".to_owned()];
+    args.extend(select(root, "stdin"));
+    args.extend(["--mnemonic-file".to_owned(), "-".to_owned()]);
+    assert!(
+        args.iter()
+            .all(|arg| !MNEMONIC.split(' ').any(|word| arg == word)),
+        "{args:?}"
+    );
+    let mut cmd = hyphae(root);
+    cmd.args(&args).write_stdin(format!("{MNEMONIC}\n"));
+    assert_eq!(json_out(&mut cmd)["hotkey"], MNEMONIC_ADDRESS);
+
+    let file = root.join("phrase.txt");
+    fs::write(&file, format!("  {MNEMONIC}\n\n")).unwrap();
+    let mut cmd = wallet(root, "regen-coldkey", "file");
+    cmd.arg("--no-password").arg("--mnemonic-file").arg(&file);
+    assert_eq!(json_out(&mut cmd)["coldkey"], MNEMONIC_ADDRESS);
+
+    // No source and no terminal to prompt on: say how to give it.
+    let err = user_failure(&mut wallet(root, "regen-hotkey", "none"));
+    assert!(err.contains("--mnemonic-file"), "{err}");
+    assert!(!root.join("none").exists());
+
+    // A file far longer than any mnemonic is refused without reading it all.
+    let big = root.join("big.txt");
+    fs::write(&big, "abandon ".repeat(1000)).unwrap();
+    let err = user_failure(
+        wallet(root, "regen-hotkey", "big")
+            .arg("--mnemonic-file")
+            .arg(&big),
+    );
+    assert!(err.contains("bytes"), "{err}");
+}
+
+#[test]
+fn unquoted_mnemonic_words_are_accepted_not_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut cmd = wallet(root, "regen-hotkey", "u");
+    cmd.arg("--mnemonic").args(MNEMONIC.split(' '));
+    assert_eq!(json_out(&mut cmd)["hotkey"], MNEMONIC_ADDRESS);
+    // A bad phrase is named by position, never by its words.
+    let bad = MNEMONIC.replace("walk", "wall");
+    let mut cmd = wallet(root, "regen-hotkey", "b");
+    let err = user_failure(cmd.arg("--mnemonic").args(bad.split(' ')));
+    assert!(!err.contains("drive"), "{err}");
+}
+
+#[test]
+fn create_with_a_foreign_hotkeypub_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_out(wallet(root, "create", "a").arg("--no-password"));
+    // A watch-only hotkey left by `regen-hotkeypub` or a copied wallet.
+    fs::create_dir_all(root.join("b/hotkeys")).unwrap();
+    fs::copy(
+        root.join("a/coldkeypub.txt"),
+        root.join("b/hotkeys/hkpub.txt"),
+    )
+    .unwrap();
+    let out = wallet(root, "create", "b")
+        .args(["--no-password", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "user");
+    assert!(
+        doc["error"].as_str().unwrap().contains("hkpub.txt"),
+        "{doc}"
+    );
+    assert!(!root.join("b/coldkey").exists());
+    assert!(!root.join("b/coldkeypub.txt").exists());
+    assert!(!root.join("b/hotkeys/hk").exists());
+}
+
+#[test]
+fn new_keys_whose_mnemonic_cannot_be_shown_are_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let cases: [&[&str]; 3] = [
+        &["create", "--no-password"],
+        &["new-coldkey", "--no-password"],
+        &["new-hotkey"],
+    ];
+    for args in cases {
+        let verb = args[0];
+        for format in ["text", "json"] {
+            let name = format!("{verb}-{format}");
+            let out = with_closed_stdout(
+                std_hyphae(root)
+                    .args(["--output", format, "wallet"])
+                    .args(args)
+                    .args(select(root, &name)),
+            );
+            assert_eq!(out.status.code(), Some(1), "{verb} {format}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("not kept"), "{stderr}");
+            for file in [
+                "coldkey",
+                "coldkeypub.txt",
+                "hotkeys/hk",
+                "hotkeys/hkpub.txt",
+            ] {
+                assert!(!root.join(&name).join(file).exists(), "{verb}: {file}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    json_out(wallet(root, "create", "w").arg("--no-password"));
+    let path = root.display().to_string();
+    let out = with_closed_stdout(std_hyphae(root).args(["wallet", "list", "--wallet-path", &path]));
+    assert_eq!(out.status.code(), Some(0));
+    let out = with_closed_stdout(
+        std_hyphae(root)
+            .args(["wallet", "show"])
+            .args(select(root, "w")),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // An error whose JSON document cannot be delivered is still an error.
+    let verify = [
+        "--output",
+        "json",
+        "wallet",
+        "verify",
+        "--message",
+        "m",
+        "--signature",
+        "00",
+        "--address",
+        MNEMONIC_ADDRESS,
+    ];
+    let out = with_closed_stdout(std_hyphae(root).args(verify));
+    assert_eq!(out.status.code(), Some(1));
+    // `2>&1 | head`: stderr is the same closed pipe. A panic would exit with 101.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = std_hyphae(root)
+        .args(verify)
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn bad_flags_are_user_errors_and_json_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let cases: [(&[&str], Option<&str>); 4] = [
+        (&["--output", "json", "balance", "--address", "nope"], None),
+        (
+            &[
+                "--output=json",
+                "transfer",
+                "--dest",
+                "xyz",
+                "--amount",
+                "1",
+            ],
+            None,
+        ),
+        (&["wallet", "show", "--no-such-flag"], Some("json")),
+        (&["wallet", "verify"], None),
+    ];
+    for (args, env) in cases {
+        let mut cmd = std_hyphae(root);
+        cmd.args(args);
+        if let Some(format) = env {
+            cmd.env("HYPHAE_OUTPUT", format);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        let json = env.is_some() || args.iter().any(|arg| arg.contains("json"));
+        if json {
+            let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(doc["kind"], "user", "{doc}");
+            assert!(!doc["error"].as_str().unwrap().is_empty());
+        } else {
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+    }
+    // Help and version are answers, not errors.
+    for flag in ["--help", "--version"] {
+        let out = std_hyphae(root).arg(flag).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{flag}");
+        assert!(!out.stdout.is_empty(), "{flag}");
+    }
+}
+
+#[test]
+fn an_empty_or_oversized_new_password_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let empty = root.join("empty");
+    fs::write(&empty, "").unwrap();
+    let blank_first_line = root.join("blank");
+    fs::write(&blank_first_line, "\nsecret\n").unwrap();
+    for file in [&empty, &blank_first_line] {
+        let mut cmd = wallet(root, "new-coldkey", "w");
+        let err = user_failure(cmd.arg("--password-file").arg(file));
+        assert!(err.contains("empty password"), "{err}");
+    }
+    let mut cmd = wallet(root, "new-coldkey", "w");
+    let err = user_failure(cmd.env("HYPHAE_WALLET_PASSWORD", ""));
+    assert!(err.contains("empty password"), "{err}");
+    let big = root.join("big");
+    fs::write(&big, vec![b'x'; 5000]).unwrap();
+    let mut cmd = wallet(root, "new-coldkey", "w");
+    let err = user_failure(cmd.arg("--password-file").arg(&big));
+    assert!(err.contains("4096"), "{err}");
+    assert!(!root.join("w/coldkey").exists());
 }

@@ -167,3 +167,23 @@ fn simulate_prints_tables_and_json() {
         23
     );
 }
+
+#[test]
+fn simulate_refuses_a_huge_epoch_count() {
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/yuma/scenarios/cabal.json");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(scenario).unwrap()).unwrap();
+    value["epochs"] = serde_json::Value::from(u32::MAX);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.json");
+    std::fs::write(&path, value.to_string()).unwrap();
+    let output = hyphae()
+        .args(["yuma", "simulate", "--scenario"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("epochs"), "{stderr}");
+}

@@ -31,6 +31,12 @@ pub enum KeyError {
     /// A hex public key does not decode.
     #[error("not an ed25519 public key in hex: {0}")]
     PublicKey(String),
+    /// Refusing to replace an existing key file; nothing was written.
+    #[error("{path} already exists")]
+    AlreadyExists {
+        /// The existing file.
+        path: PathBuf,
+    },
 }
 
 /// A validator's consensus key pair.
@@ -88,32 +94,31 @@ impl ValidatorKey {
         public_hex(&self.public())
     }
 
-    /// Writes the key file, readable by its owner only.
+    /// Writes a new key file, readable by its owner only. An existing file at `path` is
+    /// [`KeyError::AlreadyExists`] and is left untouched: it may be the only copy of a
+    /// deployed validator's key.
     pub fn write(&self, path: &Path) -> Result<(), KeyError> {
-        let io = |source| KeyError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        self.write_file(path, false)
+    }
+
+    /// Writes the key file, replacing any file at `path`; the new file is mode 0600 whatever
+    /// the old one's mode was.
+    pub fn write_replacing(&self, path: &Path) -> Result<(), KeyError> {
+        self.write_file(path, true)
+    }
+
+    fn write_file(&self, path: &Path, replace: bool) -> Result<(), KeyError> {
         let file = KeyFile {
             scheme: "ed25519".into(),
             public_key: self.public_hex(),
             private_key: hex::encode(self.private.encode()),
         };
-        let text = serde_json::to_string_pretty(&file).map_err(|error| KeyError::Format {
+        let mut text = serde_json::to_string_pretty(&file).map_err(|error| KeyError::Format {
             path: path.to_path_buf(),
             reason: error.to_string(),
         })?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        use std::io::Write;
-        let mut handle = options.open(path).map_err(io)?;
-        handle.write_all(text.as_bytes()).map_err(io)?;
-        handle.write_all(b"\n").map_err(io)
+        text.push('\n');
+        atomic_write(path, text.as_bytes(), replace)
     }
 
     /// Reads a key file.
@@ -154,4 +159,102 @@ pub fn parse_public(text: &str) -> Result<PublicKey, KeyError> {
     let bytes = hex::decode(text.trim_start_matches("0x"))
         .map_err(|error| KeyError::PublicKey(error.to_string()))?;
     PublicKey::decode(bytes).map_err(|error| KeyError::PublicKey(error.to_string()))
+}
+
+/// Writes `bytes` to a synced temporary file (mode 0600) beside `path`, then moves it into
+/// place: a crash leaves the old file or the new one, never half a key. Without `replace` the
+/// move is a hard link, which fails rather than replace a file that exists.
+fn atomic_write(path: &Path, bytes: &[u8], replace: bool) -> Result<(), KeyError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| KeyError::Io { path, source }
+    };
+    let exists = || KeyError::AlreadyExists {
+        path: path.to_path_buf(),
+    };
+    if !replace && std::fs::symlink_metadata(path).is_ok() {
+        return Err(exists());
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = dir.join(format!(".{name}.tmp-{:016x}", rand_core::OsRng.next_u64()));
+    let result = write_synced(&temp, bytes)
+        .map_err(io(&temp))
+        .and_then(|()| {
+            if replace {
+                std::fs::rename(&temp, path).map_err(io(path))
+            } else {
+                std::fs::hard_link(&temp, path).map_err(|error| match error.kind() {
+                    std::io::ErrorKind::AlreadyExists => exists(),
+                    _ => KeyError::Io {
+                        path: path.to_path_buf(),
+                        source: error,
+                    },
+                })
+            }
+        });
+    // The temporary name must not linger either way (after a link it is a second name).
+    let _ = std::fs::remove_file(&temp);
+    result?;
+    std::fs::File::open(dir)
+        .and_then(|handle| handle.sync_all())
+        .map_err(io(dir))
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut handle = options.open(path)?;
+    handle.write_all(bytes)?;
+    handle.sync_all()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn write_never_replaces_and_write_replacing_does_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("validator-0.json");
+        ValidatorKey::generate().write(&path).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let second = ValidatorKey::generate();
+        let refused = second.write(&path);
+        assert!(
+            matches!(refused, Err(KeyError::AlreadyExists { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        second.write_replacing(&path).unwrap();
+        assert_eq!(
+            ValidatorKey::read(&path).unwrap().public_hex(),
+            second.public_hex()
+        );
+        #[cfg(unix)]
+        assert_eq!(mode(&path), 0o600);
+        let names = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(names, 1, "temporary files left behind");
+    }
 }

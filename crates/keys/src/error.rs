@@ -115,13 +115,15 @@ pub enum KeyError {
         reason: String,
     },
     /// An operating-system I/O error on `path`.
-    #[error("{}: {source}", shown(.path))]
+    ///
+    /// The OS error is part of the message and deliberately not also the error's `source()`:
+    /// printing the chain (anyhow's `{:#}`) would otherwise say it twice.
+    #[error("{}: {error}", shown(.path))]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -171,13 +173,13 @@ impl KeyError {
 
     /// Whether this is an I/O error saying the file or directory does not exist.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        matches!(self, Self::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound)
     }
 
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 
@@ -186,5 +188,30 @@ impl KeyError {
             path: PathBuf::new(),
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message and its `source()` chain, joined as anyhow's `{:#}` prints them.
+    fn chain_text(err: &dyn std::error::Error) -> String {
+        let mut text = err.to_string();
+        let mut cause = err.source();
+        while let Some(next) = cause {
+            text.push_str(": ");
+            text.push_str(&next.to_string());
+            cause = next.source();
+        }
+        text
+    }
+
+    #[test]
+    fn an_io_error_is_said_once_in_the_chain() {
+        let os = std::io::Error::new(std::io::ErrorKind::NotFound, "no such thing");
+        let err = KeyError::io(Path::new("/w/coldkeypub.txt"), os);
+        assert_eq!(chain_text(&err), "/w/coldkeypub.txt: no such thing");
+        assert!(err.is_not_found());
     }
 }

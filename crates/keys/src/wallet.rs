@@ -8,7 +8,7 @@
 //! ```
 
 use crate::{
-    keyfile::{self, KeyfileData},
+    keyfile::{self, KeyfileData, StagedFile},
     KeyError, Keypair, Mnemonic,
 };
 use hyphae_primitives::AccountId;
@@ -95,14 +95,8 @@ impl Wallet {
         password: Option<&str>,
         overwrite: bool,
     ) -> Result<(), KeyError> {
-        write_key_pair(
-            &self.coldkey_path(),
-            &self.coldkeypub_path(),
-            keypair,
-            mnemonic,
-            password,
-            overwrite,
-        )
+        self.stage_coldkey(keypair, mnemonic, password, overwrite)?
+            .publish()
     }
 
     /// Writes a hotkey (encrypted when `password` is given) and its `<hotkey>pub.txt`;
@@ -115,14 +109,62 @@ impl Wallet {
         password: Option<&str>,
         overwrite: bool,
     ) -> Result<(), KeyError> {
+        self.stage_hotkey(hotkey, keypair, mnemonic, password, overwrite)?
+            .publish()
+    }
+
+    /// [`Wallet::write_coldkey`] up to the last step: both files are encoded and synced to
+    /// temporary files, and appear only on [`StagedKeyPair::publish`].
+    pub fn stage_coldkey(
+        &self,
+        keypair: &Keypair,
+        mnemonic: Option<&Mnemonic>,
+        password: Option<&str>,
+        overwrite: bool,
+    ) -> Result<StagedKeyPair, KeyError> {
+        stage_key_pair(
+            &self.coldkey_path(),
+            &self.coldkeypub_path(),
+            keypair,
+            mnemonic,
+            password,
+            overwrite,
+        )
+    }
+
+    /// [`Wallet::write_hotkey`] up to the last step, as [`Wallet::stage_coldkey`].
+    pub fn stage_hotkey(
+        &self,
+        hotkey: &str,
+        keypair: &Keypair,
+        mnemonic: Option<&Mnemonic>,
+        password: Option<&str>,
+        overwrite: bool,
+    ) -> Result<StagedKeyPair, KeyError> {
         check_name(hotkey)?;
-        write_key_pair(
+        stage_key_pair(
             &self.hotkey_path(hotkey),
             &self.hotkeypub_path(hotkey),
             keypair,
             mnemonic,
             password,
             overwrite,
+        )
+    }
+
+    /// Whether a coldkey for `account` may be written without `overwrite`: no coldkey yet, and
+    /// no `coldkeypub.txt` for another key. Lets a caller refuse before asking for a password.
+    pub fn check_new_coldkey(&self, account: &AccountId) -> Result<(), KeyError> {
+        check_free(&self.coldkey_path(), &self.coldkeypub_path(), account)
+    }
+
+    /// As [`Wallet::check_new_coldkey`], for the hotkey `hotkey`.
+    pub fn check_new_hotkey(&self, hotkey: &str, account: &AccountId) -> Result<(), KeyError> {
+        check_name(hotkey)?;
+        check_free(
+            &self.hotkey_path(hotkey),
+            &self.hotkeypub_path(hotkey),
+            account,
         )
     }
 
@@ -249,33 +291,71 @@ fn check_name(name: &str) -> Result<(), KeyError> {
     }
 }
 
-fn write_key_pair(
+/// A key file and its public file, staged (see [`keyfile::StagedFile`]) and not yet visible.
+#[derive(Debug)]
+pub struct StagedKeyPair {
+    key: StagedFile,
+    public: StagedFile,
+}
+
+impl StagedKeyPair {
+    /// The key file's path.
+    pub fn key_path(&self) -> &Path {
+        self.key.path()
+    }
+
+    /// Moves the key file, then its public file, into place. When the key was a new file and
+    /// the public file cannot follow, the key is removed again, so a failure leaves no key
+    /// without its public file.
+    pub fn publish(self) -> Result<(), KeyError> {
+        let Self { key, public } = self;
+        let key_path = key.path().to_path_buf();
+        let key_was_new = !keyfile::exists(&key_path)?;
+        key.publish()?;
+        public.publish().inspect_err(|_| {
+            if key_was_new {
+                // Best effort: the error that matters is the one returned.
+                let _ = fs::remove_file(&key_path);
+            }
+        })
+    }
+}
+
+/// The checks a write without `overwrite` makes before writing anything.
+fn check_free(key_path: &Path, pub_path: &Path, account: &AccountId) -> Result<(), KeyError> {
+    if keyfile::exists(key_path)? {
+        return Err(KeyError::AlreadyExists {
+            path: key_path.to_path_buf(),
+        });
+    }
+    // A public file for this very key (left by an earlier regen) may be rewritten.
+    if keyfile::exists(pub_path)? && read_account_id(pub_path).ok().as_ref() != Some(account) {
+        return Err(KeyError::AlreadyExists {
+            path: pub_path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+fn stage_key_pair(
     key_path: &Path,
     pub_path: &Path,
     keypair: &Keypair,
     mnemonic: Option<&Mnemonic>,
     password: Option<&str>,
     overwrite: bool,
-) -> Result<(), KeyError> {
+) -> Result<StagedKeyPair, KeyError> {
     let account = keypair.account_id();
     if !overwrite {
-        if keyfile::exists(key_path)? {
-            return Err(KeyError::AlreadyExists {
-                path: key_path.to_path_buf(),
-            });
-        }
-        // A public file for this very key (left by an earlier regen) may be rewritten.
-        if keyfile::exists(pub_path)? && read_account_id(pub_path).ok() != Some(account) {
-            return Err(KeyError::AlreadyExists {
-                path: pub_path.to_path_buf(),
-            });
-        }
+        check_free(key_path, pub_path, &account)?;
     }
     // Encode both first (encryption takes seconds and may fail) so that a failure writes nothing.
     let key_bytes = keyfile::encode(&KeyfileData::from_keypair(keypair, mnemonic)?, password)?;
     let pub_bytes = keyfile::encode(&KeyfileData::public(&account), None)?;
-    keyfile::write(key_path, &key_bytes, overwrite)?;
-    keyfile::write(pub_path, &pub_bytes, true)
+    Ok(StagedKeyPair {
+        key: keyfile::stage(key_path, &key_bytes, overwrite)?,
+        public: keyfile::stage(pub_path, &pub_bytes, true)?,
+    })
 }
 
 fn read_account_id(path: &Path) -> Result<AccountId, KeyError> {

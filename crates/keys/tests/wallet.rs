@@ -565,3 +565,48 @@ fn debug_output_never_shows_secrets() {
     assert!(!shown.contains(&PHRASE_PRIVATE_KEY[2..20]), "{shown}");
     assert!(!shown.contains("fac7959d"), "{shown}");
 }
+
+#[test]
+fn staged_keys_appear_only_when_published() {
+    let root = tempfile::tempdir().unwrap();
+    let wallet = wallet(root.path());
+    let (key, mnemonic) = phrase_key();
+    let staged = wallet
+        .stage_coldkey(&key, Some(&mnemonic), None, false)
+        .unwrap();
+    assert_eq!(staged.key_path(), wallet.coldkey_path());
+    assert!(!wallet.coldkey_path().exists());
+    assert!(!wallet.coldkeypub_path().exists());
+    // Dropped unpublished: nothing stays behind, not even the temporary files.
+    drop(staged);
+    assert!(dir_names(&wallet.path()).is_empty());
+    wallet
+        .stage_hotkey("hk", &key, Some(&mnemonic), None, false)
+        .unwrap()
+        .publish()
+        .unwrap();
+    assert_eq!(dir_names(&wallet.hotkeys_dir()), ["hk", "hkpub.txt"]);
+}
+
+#[test]
+fn new_key_checks_refuse_a_public_file_of_another_key() {
+    let root = tempfile::tempdir().unwrap();
+    let wallet = wallet(root.path());
+    let (key, _) = phrase_key();
+    let (other, _) = Keypair::generate(12).unwrap();
+    wallet.write_coldkeypub(&other.account_id(), false).unwrap();
+    fs::create_dir_all(wallet.hotkeys_dir()).unwrap();
+    fs::copy(wallet.coldkeypub_path(), wallet.hotkeypub_path("hk")).unwrap();
+    for result in [
+        wallet.check_new_coldkey(&key.account_id()),
+        wallet.check_new_hotkey("hk", &key.account_id()),
+    ] {
+        assert!(
+            matches!(result, Err(KeyError::AlreadyExists { .. })),
+            "{result:?}"
+        );
+    }
+    // The public file of this very key does not block it (an earlier regen left it).
+    wallet.check_new_coldkey(&other.account_id()).unwrap();
+    wallet.check_new_hotkey("free", &key.account_id()).unwrap();
+}

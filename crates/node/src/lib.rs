@@ -80,6 +80,16 @@ pub enum NodeError {
         /// Why.
         source: std::io::Error,
     },
+    /// A fresh chain would have to delete a `consensus/` folder that no hyphae node made.
+    #[error(
+        "{} was not made by a hyphae node (it has no {CONSENSUS_MARKER} file), and a new chain \
+         here would delete it: move it away or choose another base path",
+        path.display()
+    )]
+    ForeignConsensusDir {
+        /// The folder.
+        path: PathBuf,
+    },
     /// A method name was registered twice (a programming error).
     #[error("RPC registration: {0}")]
     Register(#[from] jsonrpsee::core::RegisterMethodError),
@@ -135,6 +145,10 @@ impl Node {
             .unwrap_or(spec.root_key);
         let path = config.base_path.join("chain.redb");
         let fresh = !path.exists();
+        if matches!(config.finality, Finality::Bft(_)) {
+            // Before the chain file is created, so a refusal leaves the base path as it was.
+            claim_consensus_dir(&config.base_path.join(CONSENSUS_DIR), fresh)?;
+        }
         let (shared, state) = Shared::open(
             &path,
             &spec,
@@ -172,7 +186,6 @@ impl Node {
                 let validator = start_validator(
                     &shared,
                     &config.base_path,
-                    fresh,
                     *bft,
                     BuildParams {
                         block_time_ms: facts_block_time(&config.block_time),
@@ -240,26 +253,52 @@ fn facts_block_time(block_time: &std::time::Duration) -> u64 {
     u64::try_from(block_time.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// The engine's folder under the base path.
+const CONSENSUS_DIR: &str = "consensus";
+/// The file that marks a `consensus/` folder as this node's, so the only folder a fresh start
+/// ever deletes is one a hyphae node made, never one the base path happened to contain.
+const CONSENSUS_MARKER: &str = ".hyphae-consensus";
+
+/// Makes `dir` the engine's folder: created and marked; on a fresh chain, emptied first when it
+/// is marked, refused when it is not.
+fn claim_consensus_dir(dir: &std::path::Path, fresh: bool) -> Result<(), NodeError> {
+    let marker = dir.join(CONSENSUS_MARKER);
+    let io = |source| NodeError::BasePath {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if fresh && dir.symlink_metadata().is_ok() {
+        if marker.symlink_metadata().is_err() {
+            return Err(NodeError::ForeignConsensusDir {
+                path: dir.to_path_buf(),
+            });
+        }
+        // A new chain file under an old engine folder: the folder's progress belongs to a chain
+        // that is gone, and keeping it would make the engine wait for blocks it never sees.
+        std::fs::remove_dir_all(dir).map_err(io)?;
+    }
+    std::fs::create_dir_all(dir).map_err(io)?;
+    // A new folder, or (beside an existing chain file) an engine folder from before markers.
+    if marker.symlink_metadata().is_err() {
+        std::fs::write(
+            &marker,
+            b"made by a hyphae node; removed with the chain it belongs to\n",
+        )
+        .map_err(io)?;
+    }
+    Ok(())
+}
+
 /// Starts this node's validator: the engine's storage lives under `base_path/consensus`.
-#[allow(clippy::too_many_arguments)]
 async fn start_validator(
     shared: &Arc<Shared>,
     base_path: &std::path::Path,
-    fresh: bool,
     bft: BftConfig,
     mut build: BuildParams,
     block_time: std::time::Duration,
     state: hyphae_ledger::State,
 ) -> Result<Validator, NodeError> {
-    let storage_dir = base_path.join("consensus");
-    if fresh && storage_dir.exists() {
-        // A new chain file under an old engine folder: the folder's progress belongs to a chain
-        // that is gone, and keeping it would make the engine wait for blocks it never sees.
-        std::fs::remove_dir_all(&storage_dir).map_err(|source| NodeError::BasePath {
-            path: storage_dir.clone(),
-            source,
-        })?;
-    }
+    let storage_dir = base_path.join(CONSENSUS_DIR);
     let genesis = shared
         .block(hyphae_primitives::BlockNumber(0))?
         .ok_or(NodeError::MissingBlock { number: 0 })?
@@ -315,4 +354,34 @@ async fn serve_metrics(
         }
     });
     Ok((local, handle))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_chain_clears_only_a_consensus_folder_it_marked() {
+        let base = tempfile::tempdir().unwrap();
+        let dir = base.path().join(CONSENSUS_DIR);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("notes.txt"), b"not the node's").unwrap();
+        let refused = claim_consensus_dir(&dir, true);
+        assert!(matches!(
+            refused,
+            Err(NodeError::ForeignConsensusDir { .. })
+        ));
+        assert!(dir.join("notes.txt").exists());
+
+        // Beside an existing chain file an unmarked folder is adopted, and nothing is removed.
+        claim_consensus_dir(&dir, false).unwrap();
+        assert!(dir.join("notes.txt").exists());
+        assert!(dir.join(CONSENSUS_MARKER).exists());
+
+        // Marked and fresh: the old engine state goes, and the new folder is marked again.
+        claim_consensus_dir(&dir, true).unwrap();
+        assert!(!dir.join("notes.txt").exists());
+        assert!(dir.join(CONSENSUS_MARKER).exists());
+    }
 }

@@ -8,6 +8,10 @@ use std::fmt;
 /// largest integer an I32F32 row sum holds: above this the reference's own sums could wrap.
 pub const MAX_NEURONS: usize = 32_768;
 
+/// The most epochs a simulation plays. Every epoch's output is kept, so the count bounds the
+/// memory and time a scenario file can ask for; 100 000 is years of tempo-360 epochs.
+pub const MAX_EPOCHS: u32 = 100_000;
+
 /// The largest `bonds_moving_average` (parts per million): above 1 000 000 the EMA weight
 /// `1 - bma/1e6` turns negative and the reference's conversion of it can panic.
 pub const MAX_BONDS_MOVING_AVERAGE: u64 = 1_000_000;
@@ -95,6 +99,14 @@ pub enum YumaError {
         uid: u16,
         /// Neurons in the scenario.
         n: usize,
+    },
+    /// A simulation scenario asks for more than [`MAX_EPOCHS`] epochs.
+    #[error("scenario: {epochs} epochs exceed the limit of {max}")]
+    TooManyEpochs {
+        /// Epochs asked for.
+        epochs: u32,
+        /// The limit.
+        max: u32,
     },
     /// A simulation scenario whose list lengths disagree.
     #[error("scenario: {field} has {len} entries, expected {expected}")]

@@ -95,4 +95,4 @@ mod weights;
 
 pub use contract::{EpochInput, EpochOutput, NeuronInput, NeuronOutput, Params, RowEntry};
 pub use epoch::epoch;
-pub use error::{Matrix, YumaError, MAX_BONDS_MOVING_AVERAGE, MAX_NEURONS};
+pub use error::{Matrix, YumaError, MAX_BONDS_MOVING_AVERAGE, MAX_EPOCHS, MAX_NEURONS};

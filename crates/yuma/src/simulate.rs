@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{EpochInput, EpochOutput, NeuronInput, Params, RowEntry};
-use crate::error::{YumaError, MAX_NEURONS};
+use crate::error::{YumaError, MAX_EPOCHS, MAX_NEURONS};
 
 /// A synthetic subnet and how long to run it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,7 +105,8 @@ pub fn run(scenario: &Scenario) -> Result<Vec<EpochRecord>, YumaError> {
         neurons: initial_neurons(scenario),
     };
     let mut consensus: Vec<u16> = Vec::new();
-    let mut records = Vec::with_capacity(usize::try_from(scenario.epochs).unwrap_or(0));
+    // Grown as epochs run, not reserved from the file's count.
+    let mut records = Vec::new();
     for epoch_index in 0..scenario.epochs {
         for (uid, validator) in scenario.validators.iter().enumerate() {
             let row = weights_for(scenario, uid, &validator.policy, epoch_index, &consensus);
@@ -137,6 +138,12 @@ pub fn run(scenario: &Scenario) -> Result<Vec<EpochRecord>, YumaError> {
 }
 
 fn validate(scenario: &Scenario) -> Result<(), YumaError> {
+    if scenario.epochs > MAX_EPOCHS {
+        return Err(YumaError::TooManyEpochs {
+            epochs: scenario.epochs,
+            max: MAX_EPOCHS,
+        });
+    }
     let n = scenario
         .validators
         .len()
@@ -277,6 +284,23 @@ mod tests {
             vec![(1, 65535), (2, 32768), (3, 0)]
         );
         assert_eq!(max_upscale(vec![(1, 0)]), vec![]);
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_huge_epoch_count_is_refused_before_any_work() {
+        let mut scenario: Scenario =
+            serde_json::from_str(include_str!("../scenarios/cabal.json")).unwrap();
+        scenario.epochs = u32::MAX;
+        assert_eq!(
+            run(&scenario),
+            Err(YumaError::TooManyEpochs {
+                epochs: u32::MAX,
+                max: MAX_EPOCHS,
+            })
+        );
+        scenario.epochs = MAX_EPOCHS;
+        assert_eq!(validate(&scenario), Ok(()));
     }
 
     #[test]

@@ -18,7 +18,8 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use super::wallet::WalletSelect;
-use crate::output::{print_json, user_error, OutputFormat};
+use crate::output::{errln, outln, print_json, user_error, OutputFormat};
+use crate::secret_input::{self, Source};
 
 const PASSWORD_ENV: &str = "HYPHAE_WALLET_PASSWORD";
 
@@ -112,13 +113,7 @@ pub fn rpc_error(error: ClientError) -> anyhow::Error {
 
 fn password(args: &SignerArgs, what: &str) -> anyhow::Result<Zeroizing<String>> {
     if let Some(path) = &args.password_file {
-        let text = Zeroizing::new(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("reading password file {}", path.display()))?,
-        );
-        return Ok(Zeroizing::new(
-            text.lines().next().unwrap_or_default().to_owned(),
-        ));
+        return secret_input::first_line(Source::File(path), "--password-file");
     }
     if let Ok(value) = std::env::var(PASSWORD_ENV) {
         return Ok(Zeroizing::new(value));
@@ -223,9 +218,13 @@ pub fn confirm(tx: &TxArgs, summary: &str, fee: Rao) -> anyhow::Result<()> {
             "refusing to {summary} (fee {fee} TAO) without confirmation: stdin is not a terminal; pass --yes"
         )));
     }
-    eprintln!("About to {summary}.");
-    eprintln!("Fee: {fee} TAO (burned), tip: {} TAO.", tx.tip);
-    eprint!("Proceed? [y/N] ");
+    errln!("About to {summary}.");
+    errln!("Fee: {fee} TAO (burned), tip: {} TAO.", tx.tip);
+    {
+        use std::io::Write as _;
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "Proceed? [y/N] ").and_then(|()| stderr.flush());
+    }
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     if matches!(answer.trim(), "y" | "Y" | "yes") {
@@ -391,14 +390,15 @@ pub fn report(
     match output {
         OutputFormat::Json => print_json(&submitted.json(fee, extra)),
         OutputFormat::Text => {
-            println!("{text}");
+            outln!("{text}")?;
             match submitted.block {
-                Some(block) => println!(
+                Some(block) => outln!(
                     "{} in block {block} ({}), fee {fee} TAO",
-                    submitted.status, submitted.hash
+                    submitted.status,
+                    submitted.hash
                 ),
-                None => println!("submitted {}, fee {fee} TAO", submitted.hash),
-            }
+                None => outln!("submitted {}, fee {fee} TAO", submitted.hash),
+            }?;
             Ok(())
         }
     }
@@ -435,10 +435,13 @@ impl BalanceArgs {
                     "block": account.block,
                 })),
                 OutputFormat::Text => {
-                    println!(
+                    outln!(
                         "{}: {} TAO (nonce {}, block {})",
-                        account.address, account.free_rao, account.nonce, account.block
-                    );
+                        account.address,
+                        account.free_rao,
+                        account.nonce,
+                        account.block
+                    )?;
                     Ok(())
                 }
             }
@@ -524,11 +527,12 @@ impl BlockArgs {
                             "finalized": head_json(&head.finalized),
                         })),
                         OutputFormat::Text => {
-                            println!("best:      #{} {}", head.best.number, head.best.hash);
-                            println!(
+                            outln!("best:      #{} {}", head.best.number, head.best.hash)?;
+                            outln!(
                                 "finalized: #{} {}",
-                                head.finalized.number, head.finalized.hash
-                            );
+                                head.finalized.number,
+                                head.finalized.hash
+                            )?;
                             Ok(())
                         }
                     }
@@ -553,19 +557,22 @@ impl BlockArgs {
                             "hook_events": block.hook_events,
                         })),
                         OutputFormat::Text => {
-                            println!(
+                            outln!(
                                 "block #{} {}{}",
                                 block.header.number,
                                 block.header.hash,
                                 if block.finalized { " (finalized)" } else { "" }
-                            );
-                            println!("state root {}", block.header.state_root);
+                            )?;
+                            outln!("state root {}", block.header.state_root)?;
                             for tx in &block.transactions {
                                 let outcome = tx.error_name.as_deref().unwrap_or("ok");
-                                println!(
+                                outln!(
                                     "  {} {} nonce {} by {}: {outcome}",
-                                    tx.hash, tx.call, tx.nonce, tx.signer
-                                );
+                                    tx.hash,
+                                    tx.call,
+                                    tx.nonce,
+                                    tx.signer
+                                )?;
                             }
                             Ok(())
                         }

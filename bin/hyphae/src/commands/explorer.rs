@@ -11,7 +11,7 @@ use clap::Args;
 use hyphae_explorer::{ExplorerConfig, ExplorerError, TrainingFeed};
 use serde_json::json;
 
-use crate::output::{print_json, user_error, OutputFormat};
+use crate::output::{outln, print_json, user_error, OutputFormat};
 use crate::shutdown::Shutdown;
 
 /// `hyphae explorer` flags.
@@ -54,9 +54,9 @@ impl ExplorerArgs {
                     "rpc": self.rpc_url,
                 }))?,
                 OutputFormat::Text => {
-                    println!("hyphae explorer");
-                    println!("  explorer: {url}");
-                    println!("  node RPC: {}", self.rpc_url);
+                    outln!("hyphae explorer")?;
+                    outln!("  explorer: {url}")?;
+                    outln!("  node RPC: {}", self.rpc_url)?;
                 }
             }
             shutdown.requested().await;

@@ -30,7 +30,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::localnet_validators::{self, LocalValidators};
-use crate::output::{print_json, user_error, OutputFormat};
+use crate::output::{outln, print_json, user_error, OutputFormat};
 use crate::shutdown::Shutdown;
 
 /// The subnets localnet can run.
@@ -186,10 +186,10 @@ impl LocalnetArgs {
                 "nodes": chain.nodes_json(),
             })),
             OutputFormat::Text => {
-                println!("hyphae localnet: {} validator(s)", self.validators);
-                println!("  base path: {}", base.path.display());
-                println!("  RPC:       {rpc}");
-                println!("  explorer:  {explorer_url}");
+                outln!("hyphae localnet: {} validator(s)", self.validators)?;
+                outln!("  base path: {}", base.path.display())?;
+                outln!("  RPC:       {rpc}")?;
+                outln!("  explorer:  {explorer_url}")?;
                 Ok(())
             }
         };
@@ -370,7 +370,7 @@ impl LocalnetArgs {
                 "report": report_path,
                 "targets": outcome.report.targets,
             }))?,
-            OutputFormat::Text => print_table(&outcome.report, &report_path),
+            OutputFormat::Text => print_table(&outcome.report, &report_path)?,
         }
         if self.keep_running {
             shutdown.requested().await;
@@ -394,25 +394,29 @@ fn write_report(path: &Path, report: &Report) -> anyhow::Result<()> {
     clippy::float_arithmetic,
     reason = "shows the report's figures; nothing here feeds the chain"
 )]
-fn print_table(report: &Report, report_path: &Path) {
-    println!();
-    println!(
+fn print_table(report: &Report, report_path: &Path) -> std::io::Result<()> {
+    outln!()?;
+    outln!(
         "{:>4}  {:<16}  {:>9}  {:>9}  {:>14}",
-        "uid", "role", "incentive", "dividends", "emission TAO"
-    );
+        "uid",
+        "role",
+        "incentive",
+        "dividends",
+        "emission TAO"
+    )?;
     for neuron in &report.neurons {
-        println!(
+        outln!(
             "{:>4}  {:<16}  {:>9.4}  {:>9.4}  {:>14}",
             neuron.uid,
             neuron.role.as_str(),
             f64::from(neuron.incentive) / f64::from(u16::MAX),
             f64::from(neuron.dividends) / f64::from(u16::MAX),
             Rao(neuron.emission_rao).to_string(),
-        );
+        )?;
     }
     let targets = &report.targets;
-    println!();
-    println!(
+    outln!()?;
+    outln!(
         "accuracy {:.3} of the central baseline · adversaries at most {:.2} % of miner emission · \
          {} honest false positives · compression {:.0}x · {:.1} s",
         targets.accuracy_ratio,
@@ -420,12 +424,12 @@ fn print_table(report: &Report, report_path: &Path) {
         targets.honest_false_positives,
         targets.compression_ratio,
         report.wall_time_s,
-    );
-    println!(
+    )?;
+    outln!(
         "targets {}; report written to {}",
         if targets.met { "met" } else { "NOT all met" },
         report_path.display()
-    );
+    )
 }
 
 fn explorer_start_error(error: ExplorerError) -> anyhow::Error {
@@ -477,9 +481,10 @@ impl LocalChain {
 
 fn node_start_error(error: NodeError) -> anyhow::Error {
     match error {
-        NodeError::Bind { .. } | NodeError::GenesisMismatch { .. } | NodeError::BasePath { .. } => {
-            user_error(error.to_string())
-        }
+        NodeError::Bind { .. }
+        | NodeError::GenesisMismatch { .. }
+        | NodeError::BasePath { .. }
+        | NodeError::ForeignConsensusDir { .. } => user_error(error.to_string()),
         other => anyhow::Error::new(other),
     }
 }

@@ -21,6 +21,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::chainspec::write_spec;
+use crate::output::user_error;
 
 /// How long one node may take to print its ready line.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -62,16 +63,35 @@ fn free_addresses(count: usize) -> anyhow::Result<Vec<SocketAddr>> {
         .collect()
 }
 
-/// Reuses `dir/spec.json` when it lists `validators` validators whose key files exist.
-fn existing_spec(dir: &Path, validators: usize) -> Option<(PathBuf, Vec<PathBuf>)> {
+/// The spec and keys in `dir`: reused when the spec lists `validators` validators whose key
+/// files exist, written when the folder holds none of them, and otherwise refused. A spec that
+/// does not parse or is for another validator count belongs to a network this run cannot be,
+/// and replacing it would lose its keys.
+fn spec_and_keys(dir: &Path, validators: usize) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
     let spec = dir.join("spec.json");
-    let text = std::fs::read_to_string(&spec).ok()?;
-    let parsed = hyphae_ledger::ChainSpec::from_json(&text).ok()?;
     let keys: Vec<PathBuf> = (0..validators)
         .map(|index| dir.join(format!("validator-{index}.json")))
         .collect();
-    (parsed.validators.len() == validators && keys.iter().all(|key| key.exists()))
-        .then_some((spec, keys))
+    let exists = |path: &PathBuf| path.symlink_metadata().is_ok();
+    if !exists(&spec) && !keys.iter().any(exists) {
+        let written = write_spec(dir, "localnet", &free_addresses(validators)?, false)?;
+        return Ok((written.spec, written.keys));
+    }
+    let parsed = std::fs::read_to_string(&spec)
+        .ok()
+        .and_then(|text| hyphae_ledger::ChainSpec::from_json(&text).ok());
+    match parsed {
+        Some(parsed)
+            if parsed.validators.len() == validators && keys.iter().all(|key| key.exists()) =>
+        {
+            Ok((spec, keys))
+        }
+        _ => Err(user_error(format!(
+            "{} is not a spec for {validators} validators with their key files here; \
+             it is kept as it is: choose another --base-path",
+            spec.display()
+        ))),
+    }
 }
 
 /// Starts `validators` node processes under `base_path` and waits until each is ready.
@@ -83,14 +103,7 @@ pub fn spawn(
     if validators == 0 {
         anyhow::bail!("at least one validator is needed");
     }
-    let chain_dir = base_path.join("chain");
-    let (spec, keys) = match existing_spec(&chain_dir, validators) {
-        Some(found) => found,
-        None => {
-            let written = write_spec(&chain_dir, "localnet", &free_addresses(validators)?)?;
-            (written.spec, written.keys)
-        }
-    };
+    let (spec, keys) = spec_and_keys(&base_path.join("chain"), validators)?;
     let exe = std::env::current_exe().context("locating the hyphae binary")?;
     let mut running = LocalValidators {
         nodes: Vec::with_capacity(validators),

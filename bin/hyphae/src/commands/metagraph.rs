@@ -8,7 +8,7 @@ use hyphae_rpc::types::MetagraphOptions;
 use serde_json::{json, Value};
 
 use super::chain::{block_on, connect, rpc_error, RpcArgs};
-use crate::output::{print_json, user_error, OutputFormat};
+use crate::output::{outln, print_json, user_error, OutputFormat};
 
 /// `hyphae metagraph`.
 #[derive(Debug, Args)]
@@ -92,22 +92,24 @@ impl MetagraphArgs {
                     "neurons": neurons,
                 })),
                 OutputFormat::Text => {
-                    println!(
+                    outln!(
                         "subnet {} at block {}: {} neurons",
-                        graph.netuid, graph.block, graph.n
-                    );
-                    println!(
+                        graph.netuid,
+                        graph.block,
+                        graph.n
+                    )?;
+                    outln!(
                         "price {} TAO/alpha (EMA {}), pool {} TAO / {} alpha, emission share {}",
                         Rao(graph.price_rao_per_alpha),
                         Rao(graph.moving_price_rao_per_alpha),
                         graph.tao_reserve_rao,
                         graph.alpha_reserve,
                         ppb_percent(graph.emission_share_ppb)
-                    );
-                    println!(
+                    )?;
+                    outln!(
                         "{:>5}  {:<48}  {:>18}  {:>18}  {:>18}  {:>6}  {:>6}  {:>6}  {:>14}  {:>4}  axon",
                         "uid", "hotkey", "alpha stake", "TAO value", "root TAO stake", "I", "D", "C", "emission", "vp"
-                    );
+                    )?;
                     for neuron in &neurons {
                         // serde_json's Display ignores widths: format numbers as strings first.
                         let number = |key: &str| {
@@ -143,7 +145,7 @@ impl MetagraphArgs {
                             ),
                             None => "-".to_owned(),
                         };
-                        println!(
+                        outln!(
                             "{:>5}  {:<48}  {:>18}  {:>18}  {:>18}  {:>6}  {:>6}  {:>6}  {:>14}  {:>4}  {axon}",
                             number("uid"),
                             neuron["hotkey"].as_str().unwrap_or_default(),
@@ -155,7 +157,7 @@ impl MetagraphArgs {
                             number("consensus"),
                             emission,
                             permit,
-                        );
+                        )?;
                     }
                     Ok(())
                 }
@@ -222,33 +224,44 @@ impl ExplainArgs {
             match output {
                 OutputFormat::Json => print_json(&receipt),
                 OutputFormat::Text => {
-                    println!(
+                    outln!(
                         "uid {} ({}) on subnet {}, epoch at block {}",
-                        receipt.uid, receipt.hotkey, receipt.netuid, receipt.epoch_block
-                    );
-                    println!(
+                        receipt.uid,
+                        receipt.hotkey,
+                        receipt.netuid,
+                        receipt.epoch_block
+                    )?;
+                    outln!(
                         "  stake {} TAO, stake weight {}",
-                        receipt.stake, receipt.stake_weight
-                    );
-                    println!(
+                        receipt.stake,
+                        receipt.stake_weight
+                    )?;
+                    outln!(
                         "  consensus {}, incentive {}, dividends {}",
-                        receipt.consensus, receipt.incentive, receipt.dividends
-                    );
-                    println!(
+                        receipt.consensus,
+                        receipt.incentive,
+                        receipt.dividends
+                    )?;
+                    outln!(
                         "  emission {} TAO (miner {} TAO, validator {} TAO)",
-                        receipt.emission, receipt.server_emission, receipt.validator_emission
-                    );
+                        receipt.emission,
+                        receipt.server_emission,
+                        receipt.validator_emission
+                    )?;
                     for weight in &receipt.weights_received {
-                        println!(
+                        outln!(
                             "  weight from uid {}: raw {}, normalized {}, clipped {}",
-                            weight.validator, weight.raw, weight.normalized, weight.clipped
-                        );
+                            weight.validator,
+                            weight.raw,
+                            weight.normalized,
+                            weight.clipped
+                        )?;
                     }
                     for reason in &receipt.zero_reasons {
-                        println!(
+                        outln!(
                             "  reason: {}",
                             serde_json::to_value(reason)?.as_str().unwrap_or_default()
-                        );
+                        )?;
                     }
                     Ok(())
                 }

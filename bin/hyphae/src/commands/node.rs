@@ -19,7 +19,8 @@ use hyphae_ledger::ChainSpec;
 use hyphae_node::{BftConfig, Finality, Node, NodeConfig};
 use serde_json::json;
 
-use crate::output::{print_json, user_error, OutputFormat};
+use super::chainspec::check_chain_name;
+use crate::output::{outln, print_json, user_error, OutputFormat};
 use crate::shutdown::Shutdown;
 
 /// `hyphae node` flags.
@@ -60,13 +61,17 @@ pub struct NodeArgs {
     block_time_ms: u64,
 }
 
-fn default_base_path(chain: &str) -> PathBuf {
-    std::env::var_os("HOME")
+/// `~/.hyphae/chains/<chain>`. The name comes from a spec file someone handed out, so it is
+/// checked to be one plain folder name first: joined as it is, `/home/op/work` or `../..` would
+/// point anywhere.
+fn default_base_path(chain: &str) -> anyhow::Result<PathBuf> {
+    check_chain_name(chain)?;
+    Ok(std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."))
         .join(".hyphae")
         .join("chains")
-        .join(chain)
+        .join(chain))
 }
 
 impl NodeArgs {
@@ -115,10 +120,10 @@ impl NodeArgs {
             Some(other) => return Err(user_error(format!("unknown --fault {other}"))),
         };
         let listen = bft.listen;
-        let base_path = self
-            .base_path
-            .clone()
-            .unwrap_or_else(|| default_base_path(&spec.name));
+        let base_path = match &self.base_path {
+            Some(path) => path.clone(),
+            None => default_base_path(&spec.name)?,
+        };
         let mut config = NodeConfig::dev(base_path.clone());
         config.rpc_addr = SocketAddr::from(([127, 0, 0, 1], self.rpc_port));
         config.metrics_addr =
@@ -137,7 +142,10 @@ impl NodeArgs {
                 .map_err(|error| match error {
                     hyphae_node::NodeError::Bind { .. }
                     | hyphae_node::NodeError::GenesisMismatch { .. }
-                    | hyphae_node::NodeError::BasePath { .. } => user_error(error.to_string()),
+                    | hyphae_node::NodeError::BasePath { .. }
+                    | hyphae_node::NodeError::ForeignConsensusDir { .. } => {
+                        user_error(error.to_string())
+                    }
                     other => anyhow::Error::new(other),
                 })?;
             let rpc = format!("http://{}", node.rpc_addr());
@@ -153,11 +161,11 @@ impl NodeArgs {
                     "p2p": listen.to_string(),
                 }))?,
                 OutputFormat::Text => {
-                    println!("hyphae node ({})", spec_name);
-                    println!("  base path: {}", base_path.display());
-                    println!("  RPC:       {rpc} (HTTP and WebSocket)");
+                    outln!("hyphae node ({})", spec_name)?;
+                    outln!("  base path: {}", base_path.display())?;
+                    outln!("  RPC:       {rpc} (HTTP and WebSocket)")?;
                     if let Some(metrics) = &metrics {
-                        println!("  metrics:   {metrics}");
+                        outln!("  metrics:   {metrics}")?;
                     }
                 }
             }

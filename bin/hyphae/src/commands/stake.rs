@@ -19,7 +19,7 @@ use super::chain::{
     block_on, confirm, connect, fee_of, report, rpc_error, submit, RpcArgs, SignedArgs, SignerArgs,
     TxArgs,
 };
-use crate::output::{print_json, user_error, OutputFormat};
+use crate::output::{errln, outln, print_json, user_error, OutputFormat};
 
 /// Parts per billion in one percent.
 const PPB_PER_PERCENT: u64 = 10_000_000;
@@ -193,14 +193,16 @@ impl StakeCommand {
                         &json!({ "coldkey": coldkey, "stakes": stakes, "total_rao": total }),
                     ),
                     OutputFormat::Text => {
-                        println!("stake of {coldkey}:");
+                        outln!("stake of {coldkey}:")?;
                         for entry in &stakes {
-                            println!(
+                            outln!(
                                 "  netuid {:>3}  {}  {} alpha",
-                                entry.netuid, entry.hotkey, entry.stake_rao
-                            );
+                                entry.netuid,
+                                entry.hotkey,
+                                entry.stake_rao
+                            )?;
                         }
-                        println!("total: {} alpha (summed across subnets)", Rao(total));
+                        outln!("total: {} alpha (summed across subnets)", Rao(total))?;
                         Ok(())
                     }
                 }
@@ -324,18 +326,18 @@ fn move_stake(
                 let limit = limit_price(quote.price_rao_per_alpha, max_slippage_ppb, add);
                 quote_fields = quote_json(quote, limit, max_slippage_ppb);
                 if output == OutputFormat::Text {
-                    eprintln!(
+                    errln!(
                         "Quote: {amount} {unit_in} -> {} {unit_out} (at the spot price {} {unit_out}), before fees",
                         quote.amount_out, quote.ideal_out
                     );
-                    eprintln!(
+                    errln!(
                         "Spot price {} TAO/alpha, after {} TAO/alpha: price impact {}, slippage {}",
                         Rao(quote.price_rao_per_alpha),
                         Rao(quote.price_after_rao_per_alpha),
                         percent(quote.price_impact_ppb),
                         percent(quote.slippage_ppb)
                     );
-                    eprintln!(
+                    errln!(
                         "Limit price {} TAO/alpha (--max-slippage {}){}",
                         Rao(limit),
                         percent(max_slippage_ppb),

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::chain::{
     block_on, confirm, connect, fee_of, report, rpc_error, submit, RpcArgs, SignedArgs,
 };
-use crate::output::{print_json, user_error, OutputFormat};
+use crate::output::{outln, print_json, user_error, OutputFormat};
 
 /// A hotkey named by address or dev URI.
 #[derive(Debug, Args)]
@@ -113,8 +113,8 @@ pub enum SubnetCommand {
     },
 }
 
-fn subnet_text(subnet: &SubnetInfo) {
-    println!(
+fn subnet_text(subnet: &SubnetInfo) -> std::io::Result<()> {
+    outln!(
         "netuid {:>3}  n {:>5}  tempo {:>5}  burn {} TAO  {}  owner {}{}",
         subnet.netuid,
         subnet.n,
@@ -131,15 +131,15 @@ fn subnet_text(subnet: &SubnetInfo) {
             .as_ref()
             .map(|name| format!("  {name:?}"))
             .unwrap_or_default(),
-    );
-    println!(
+    )?;
+    outln!(
         "            price {} TAO/alpha (EMA {})  pool {} TAO / {} alpha  emission share {}",
         Rao(subnet.price_rao_per_alpha),
         Rao(subnet.moving_price_rao_per_alpha),
         subnet.tao_reserve_rao,
         subnet.alpha_reserve,
         super::metagraph::ppb_percent(subnet.emission_share_ppb)
-    );
+    )
 }
 
 async fn fetch(rpc: &RpcArgs, netuid: u16) -> anyhow::Result<SubnetInfo> {
@@ -171,7 +171,9 @@ impl SubnetCommand {
                 match output {
                     OutputFormat::Json => print_json(&json!({ "subnets": subnets })),
                     OutputFormat::Text => {
-                        subnets.iter().for_each(subnet_text);
+                        for subnet in &subnets {
+                            subnet_text(subnet)?;
+                        }
                         Ok(())
                     }
                 }
@@ -181,13 +183,13 @@ impl SubnetCommand {
                 match output {
                     OutputFormat::Json => print_json(&subnet),
                     OutputFormat::Text => {
-                        subnet_text(&subnet);
-                        println!(
+                        subnet_text(&subnet)?;
+                        outln!(
                             "last epoch at block {}, {} epochs so far, pending emission {} TAO",
                             subnet.last_epoch_block,
                             subnet.epoch_index,
                             subnet.pending_emission_rao
-                        );
+                        )?;
                         Ok(())
                     }
                 }
@@ -202,7 +204,7 @@ impl SubnetCommand {
                         let value = serde_json::to_value(&subnet.hyperparameters)?;
                         if let Some(map) = value.as_object() {
                             for (name, value) in map {
-                                println!("{name:<32} {value}");
+                                outln!("{name:<32} {value}")?;
                             }
                         }
                         Ok(())
@@ -388,10 +390,13 @@ impl SubnetCommand {
                     }
                     OutputFormat::Text => {
                         for c in &commitments {
-                            println!(
+                            outln!(
                                 "uid {:>4}  block {:>8}  {}  {}",
-                                c.uid.0, c.block, c.hotkey, c.data
-                            );
+                                c.uid.0,
+                                c.block,
+                                c.hotkey,
+                                c.data
+                            )?;
                         }
                         Ok(())
                     }

@@ -8,12 +8,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use hyphae_keys::{verify, wallet::Wallet, KeyError, Keypair, Mnemonic, Signature};
+use hyphae_keys::{
+    verify,
+    wallet::{StagedKeyPair, Wallet},
+    KeyError, Keypair, Mnemonic, Signature,
+};
 use hyphae_primitives::AccountId;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::output::{print_json, user_error, OutputFormat};
+use crate::output::{after_result, outln, print_json, print_text, user_error, OutputFormat};
+use crate::secret_input::{self, Source};
 
 const PASSWORD_ENV: &str = "HYPHAE_WALLET_PASSWORD";
 const MNEMONIC_WARNING: &str = "Write this mnemonic down and keep it offline. \
@@ -72,6 +77,38 @@ pub struct NewKeyArgs {
     n_words: usize,
 }
 
+/// Where a regen command's mnemonic comes from. Without either flag it is asked for on the
+/// terminal, without echo.
+#[derive(Debug, Args)]
+pub struct MnemonicArgs {
+    /// The BIP39 mnemonic, quoted or as separate words. UNSAFE: other local users can read a
+    /// command line (ps, /proc) while the command runs, and shells keep it in their history;
+    /// prefer --mnemonic-file or the prompt.
+    #[arg(long, num_args = 1.., value_name = "WORDS", conflicts_with = "mnemonic_file")]
+    mnemonic: Option<Vec<String>>,
+    /// Read the mnemonic from this file (`-` for stdin).
+    #[arg(long, value_name = "PATH")]
+    mnemonic_file: Option<PathBuf>,
+}
+
+impl MnemonicArgs {
+    /// The checked mnemonic, from the flag, the file, or the prompt.
+    fn read(&self) -> anyhow::Result<Mnemonic> {
+        let phrase = if let Some(words) = &self.mnemonic {
+            Zeroizing::new(words.join(" "))
+        } else if let Some(path) = &self.mnemonic_file {
+            secret_input::read(Source::FileOrStdin(path), "--mnemonic-file")?
+        } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            Zeroizing::new(rpassword::prompt_password("Mnemonic (not shown): ")?)
+        } else {
+            return Err(user_error(
+                "no mnemonic: pass --mnemonic-file PATH (- reads stdin), or run in a terminal to be asked for it",
+            ));
+        };
+        Ok(Mnemonic::parse(&phrase)?)
+    }
+}
+
 /// `hyphae wallet` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum WalletCommand {
@@ -89,7 +126,7 @@ pub enum WalletCommand {
         #[arg(long, default_value_t = 12)]
         n_words: usize,
     },
-    /// Rebuild a coldkey from its mnemonic.
+    /// Rebuild a coldkey from its mnemonic (asked for on the terminal, or --mnemonic-file).
     RegenColdkey {
         #[command(flatten)]
         select: WalletSelect,
@@ -97,19 +134,17 @@ pub enum WalletCommand {
         password: PasswordArgs,
         #[command(flatten)]
         write: WriteArgs,
-        /// The BIP39 mnemonic, words separated by spaces.
-        #[arg(long)]
-        mnemonic: String,
+        #[command(flatten)]
+        mnemonic: MnemonicArgs,
     },
-    /// Rebuild a hotkey from its mnemonic.
+    /// Rebuild a hotkey from its mnemonic (asked for on the terminal, or --mnemonic-file).
     RegenHotkey {
         #[command(flatten)]
         select: WalletSelect,
         #[command(flatten)]
         write: WriteArgs,
-        /// The BIP39 mnemonic, words separated by spaces.
-        #[arg(long)]
-        mnemonic: String,
+        #[command(flatten)]
+        mnemonic: MnemonicArgs,
     },
     /// Write a watch-only coldkeypub.txt from an ss58 address.
     RegenColdkeypub {
@@ -146,6 +181,9 @@ pub enum WalletCommand {
         coldkey: bool,
     },
     /// Verify a signature made by an ss58 address.
+    ///
+    /// Exit code 1 when it is not valid; `--output json` then prints
+    /// `{"address":…,"valid":false}` and no error document.
     Verify {
         /// The message, as signed (UTF-8).
         #[arg(long)]
@@ -163,41 +201,24 @@ impl WalletCommand {
     /// Run the subcommand.
     pub fn run(self, output: OutputFormat) -> anyhow::Result<()> {
         match self {
-            Self::Create(args) => create(&args, output),
-            Self::NewColdkey(NewKeyArgs {
-                select,
-                password,
-                write,
-                n_words,
-            }) => {
-                let wallet = select.open()?;
-                let (key, mnemonic) = Keypair::generate(n_words)?;
-                write_coldkey(&wallet, &key, &mnemonic, &password, &write)?;
-                report_new(
-                    output,
-                    &[("coldkey", &key, &mnemonic)],
-                    &wallet_json(&select),
-                )
-            }
+            Self::Create(args) => new_keys(&args, &[Role::Coldkey, Role::Hotkey], output),
+            Self::NewColdkey(args) => new_keys(&args, &[Role::Coldkey], output),
             Self::NewHotkey {
                 select,
                 write,
                 n_words,
             } => {
-                let wallet = select.open()?;
-                let (key, mnemonic) = Keypair::generate(n_words)?;
-                wallet.write_hotkey(
-                    &select.hotkey,
-                    &key,
-                    Some(&mnemonic),
-                    None,
-                    write.overwrite,
-                )?;
-                report_new(
-                    output,
-                    &[("hotkey", &key, &mnemonic)],
-                    &wallet_json(&select),
-                )
+                // Hotkeys are stored unencrypted, as in Bittensor: no password is asked for.
+                let args = NewKeyArgs {
+                    select,
+                    password: PasswordArgs {
+                        no_password: true,
+                        password_file: None,
+                    },
+                    write,
+                    n_words,
+                };
+                new_keys(&args, &[Role::Hotkey], output)
             }
             Self::RegenColdkey {
                 select,
@@ -206,9 +227,19 @@ impl WalletCommand {
                 mnemonic,
             } => {
                 let wallet = select.open()?;
-                let mnemonic = Mnemonic::parse(&mnemonic)?;
+                let mnemonic = mnemonic.read()?;
                 let key = Keypair::from_phrase(mnemonic.phrase(), None)?;
-                write_coldkey(&wallet, &key, &mnemonic, &password, &write)?;
+                // Refuse before asking for a password and spending seconds on encryption.
+                if !write.overwrite {
+                    wallet
+                        .check_new_coldkey(&key.account_id())
+                        .map_err(overwrite_hint)?;
+                }
+                let pw = new_password(&password)?;
+                let pw = pw.as_deref().map(String::as_str);
+                wallet
+                    .write_coldkey(&key, Some(&mnemonic), pw, write.overwrite)
+                    .map_err(overwrite_hint)?;
                 report_address(output, "coldkey", &key.account_id(), &select)
             }
             Self::RegenHotkey {
@@ -217,15 +248,11 @@ impl WalletCommand {
                 mnemonic,
             } => {
                 let wallet = select.open()?;
-                let mnemonic = Mnemonic::parse(&mnemonic)?;
+                let mnemonic = mnemonic.read()?;
                 let key = Keypair::from_phrase(mnemonic.phrase(), None)?;
-                wallet.write_hotkey(
-                    &select.hotkey,
-                    &key,
-                    Some(&mnemonic),
-                    None,
-                    write.overwrite,
-                )?;
+                wallet
+                    .write_hotkey(&select.hotkey, &key, Some(&mnemonic), None, write.overwrite)
+                    .map_err(overwrite_hint)?;
                 report_address(output, "hotkey", &key.account_id(), &select)
             }
             Self::RegenColdkeypub {
@@ -237,7 +264,9 @@ impl WalletCommand {
                 let account: AccountId = ss58
                     .parse()
                     .with_context(|| format!("invalid --ss58 {ss58:?}"))?;
-                wallet.write_coldkeypub(&account, write.overwrite)?;
+                wallet
+                    .write_coldkeypub(&account, write.overwrite)
+                    .map_err(overwrite_hint)?;
                 report_address(output, "coldkey", &account, &select)
             }
             Self::List { wallet_path } => list(&wallet_path, output),
@@ -257,44 +286,128 @@ impl WalletCommand {
     }
 }
 
-fn create(args: &NewKeyArgs, output: OutputFormat) -> anyhow::Result<()> {
+/// Which key of a wallet a new key becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Coldkey,
+    Hotkey,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Coldkey => "coldkey",
+            Self::Hotkey => "hotkey",
+        }
+    }
+}
+
+/// A freshly generated key and its mnemonic.
+struct NewKey {
+    role: Role,
+    key: Keypair,
+    mnemonic: Mnemonic,
+}
+
+/// `create`, `new-coldkey` and `new-hotkey`: generate keys, check every file they would touch,
+/// encrypt and stage them, show their mnemonics, and only then make the files appear.
+fn new_keys(args: &NewKeyArgs, roles: &[Role], output: OutputFormat) -> anyhow::Result<()> {
     let NewKeyArgs {
         select,
         password,
         write,
         n_words,
     } = args;
-    let n_words = *n_words;
     let wallet = select.open()?;
+    let mut keys = Vec::with_capacity(roles.len());
+    for &role in roles {
+        let (key, mnemonic) = Keypair::generate(*n_words)?;
+        keys.push(NewKey {
+            role,
+            key,
+            mnemonic,
+        });
+    }
     // Refuse before prompting or writing anything, so an existing wallet is never half-replaced.
     if !write.overwrite {
-        for path in [wallet.coldkey_path(), wallet.hotkey_path(&select.hotkey)] {
-            if path.exists() {
-                return Err(user_error(format!(
-                    "{} already exists; pass --overwrite to replace it",
-                    path.display()
-                )));
-            }
+        for new in &keys {
+            check_new(&wallet, select, new)?;
         }
     }
-    let (coldkey, cold_mnemonic) = Keypair::generate(n_words)?;
-    let (hotkey, hot_mnemonic) = Keypair::generate(n_words)?;
-    write_coldkey(&wallet, &coldkey, &cold_mnemonic, password, write)?;
-    wallet.write_hotkey(
-        &select.hotkey,
-        &hotkey,
-        Some(&hot_mnemonic),
-        None,
-        write.overwrite,
-    )?;
-    report_new(
-        output,
-        &[
-            ("coldkey", &coldkey, &cold_mnemonic),
-            ("hotkey", &hotkey, &hot_mnemonic),
-        ],
-        &wallet_json(select),
-    )
+    let pw = if roles.contains(&Role::Coldkey) {
+        new_password(password)?
+    } else {
+        None
+    };
+    let mut staged = Vec::with_capacity(keys.len());
+    for new in &keys {
+        let pw = (new.role == Role::Coldkey)
+            .then(|| pw.as_deref().map(String::as_str))
+            .flatten();
+        staged.push(stage(&wallet, select, new, pw, write.overwrite).map_err(overwrite_hint)?);
+    }
+    show_then_publish(output, &keys, staged, &wallet_json(select))
+}
+
+fn check_new(wallet: &Wallet, select: &WalletSelect, new: &NewKey) -> anyhow::Result<()> {
+    let account = new.key.account_id();
+    match new.role {
+        Role::Coldkey => wallet.check_new_coldkey(&account),
+        Role::Hotkey => wallet.check_new_hotkey(&select.hotkey, &account),
+    }
+    .map_err(overwrite_hint)
+}
+
+/// Names the flag that replaces an existing file; other errors pass through.
+fn overwrite_hint(error: KeyError) -> anyhow::Error {
+    match error {
+        KeyError::AlreadyExists { path } => user_error(format!(
+            "{} already exists; pass --overwrite to replace it",
+            path.display()
+        )),
+        other => anyhow::Error::new(other),
+    }
+}
+
+fn stage(
+    wallet: &Wallet,
+    select: &WalletSelect,
+    new: &NewKey,
+    password: Option<&str>,
+    overwrite: bool,
+) -> Result<StagedKeyPair, KeyError> {
+    let mnemonic = Some(&new.mnemonic);
+    match new.role {
+        Role::Coldkey => wallet.stage_coldkey(&new.key, mnemonic, password, overwrite),
+        Role::Hotkey => {
+            wallet.stage_hotkey(&select.hotkey, &new.key, mnemonic, password, overwrite)
+        }
+    }
+}
+
+/// Shows the new mnemonics, then publishes the staged files, in that order so that no key is
+/// ever on disk with a mnemonic nobody was shown: when showing fails (stdout closed, disk
+/// full) the staged files are dropped, which removes them. A publish failure after the
+/// mnemonics were shown leaves a mnemonic for a key that was not written, which is harmless.
+fn show_then_publish(
+    output: OutputFormat,
+    keys: &[NewKey],
+    staged: Vec<StagedKeyPair>,
+    wallet: &JsonMap,
+) -> anyhow::Result<()> {
+    report_new(output, keys, wallet).map_err(|error| {
+        // A new message, not a wrapped io::Error: a closed stdout is a failure here.
+        user_error(format!(
+            "could not show the new mnemonic ({error:#}), so the new keys were not kept"
+        ))
+    })?;
+    for pair in staged {
+        let path = pair.key_path().display().to_string();
+        pair.publish().map_err(|error| {
+            after_result(anyhow::Error::new(error).context(format!("{path} was not written")))
+        })?;
+    }
+    Ok(())
 }
 
 type JsonMap = serde_json::Map<String, serde_json::Value>;
@@ -311,28 +424,29 @@ fn wallet_json(select: &WalletSelect) -> JsonMap {
 }
 
 /// Report newly created keys, showing each mnemonic once with a warning.
-fn report_new(
-    output: OutputFormat,
-    keys: &[(&str, &Keypair, &Mnemonic)],
-    wallet: &JsonMap,
-) -> anyhow::Result<()> {
+fn report_new(output: OutputFormat, keys: &[NewKey], wallet: &JsonMap) -> anyhow::Result<()> {
     match output {
         OutputFormat::Json => {
             let mut doc = wallet.clone();
-            for (role, key, mnemonic) in keys {
-                doc.insert(role.to_string(), json!(key.account_id().to_ss58()));
-                doc.insert(format!("{role}_mnemonic"), json!(mnemonic.phrase()));
+            for new in keys {
+                let role = new.role.name();
+                doc.insert(role.to_owned(), json!(new.key.account_id().to_ss58()));
+                doc.insert(format!("{role}_mnemonic"), json!(new.mnemonic.phrase()));
             }
             doc.insert("warning".into(), json!(MNEMONIC_WARNING));
             print_json(&doc)
         }
         OutputFormat::Text => {
-            for (role, key, mnemonic) in keys {
-                println!("{role}: {}", key.account_id());
-                println!("{role} mnemonic: {}", mnemonic.phrase());
+            use std::fmt::Write as _;
+            // Reserved up front so the text is never reallocated, leaving an unwiped copy.
+            let mut text = Zeroizing::new(String::with_capacity(4096));
+            for new in keys {
+                let role = new.role.name();
+                let _ = writeln!(text, "{role}: {}", new.key.account_id());
+                let _ = writeln!(text, "{role} mnemonic: {}", new.mnemonic.phrase());
             }
-            println!("\nWARNING: {MNEMONIC_WARNING}");
-            Ok(())
+            let _ = write!(text, "\nWARNING: {MNEMONIC_WARNING}\n");
+            Ok(print_text(&text)?)
         }
     }
 }
@@ -350,7 +464,7 @@ fn report_address(
             print_json(&doc)
         }
         OutputFormat::Text => {
-            println!("{role}: {account}");
+            outln!("{role}: {account}")?;
             Ok(())
         }
     }
@@ -372,13 +486,13 @@ fn show(select: &WalletSelect, output: OutputFormat) -> anyhow::Result<()> {
             print_json(&doc)
         }
         OutputFormat::Text => {
-            println!(
+            outln!(
                 "wallet:  {} ({})",
                 select.name,
                 select.wallet_path.display()
-            );
-            println!("coldkey: {coldkey}");
-            println!("hotkey:  {hotkey} ({})", select.hotkey);
+            )?;
+            outln!("coldkey: {coldkey}")?;
+            outln!("hotkey:  {hotkey} ({})", select.hotkey)?;
             Ok(())
         }
     }
@@ -428,19 +542,19 @@ fn list(root: &Path, output: OutputFormat) -> anyhow::Result<()> {
             print_json(&json!({ "wallet_path": root.display().to_string(), "wallets": wallets }))
         }
         OutputFormat::Text => {
-            println!("Wallets in {}", root.display());
+            outln!("Wallets in {}", root.display())?;
             for w in &wallets {
-                println!(
+                outln!(
                     "{} (coldkey {})",
                     w.name,
                     w.coldkey.as_deref().unwrap_or("missing")
-                );
+                )?;
                 for h in &w.hotkeys {
-                    println!(
+                    outln!(
                         "  └─ {} ({})",
                         h.name,
                         h.hotkey.as_deref().unwrap_or("missing")
-                    );
+                    )?;
                 }
             }
             Ok(())
@@ -480,8 +594,8 @@ fn sign(
             print_json(&json!({ "address": address, "signature": signature.to_hex() }))
         }
         OutputFormat::Text => {
-            println!("address:   {address}");
-            println!("signature: {}", signature.to_hex());
+            outln!("address:   {address}")?;
+            outln!("signature: {}", signature.to_hex())?;
             Ok(())
         }
     }
@@ -498,30 +612,20 @@ fn verify_cmd(
         .with_context(|| format!("invalid --address {address:?}"))?;
     let signature = Signature::from_hex(signature).context("invalid --signature")?;
     let valid = verify(&signer, message.as_bytes(), &signature);
-    if output == OutputFormat::Json {
-        print_json(&json!({ "address": signer.to_ss58(), "valid": valid }))?;
-    } else if valid {
-        println!("valid signature by {signer}");
+    let invalid = || user_error(format!("signature is NOT valid for {signer}"));
+    match output {
+        OutputFormat::Json => {
+            print_json(&json!({ "address": signer.to_ss58(), "valid": valid }))?;
+            // The verdict is the JSON result: exit 1 without a second (error) document.
+            if valid {
+                Ok(())
+            } else {
+                Err(after_result(invalid()))
+            }
+        }
+        OutputFormat::Text if valid => Ok(outln!("valid signature by {signer}")?),
+        OutputFormat::Text => Err(invalid()),
     }
-    if valid {
-        Ok(())
-    } else {
-        Err(user_error(format!("signature is NOT valid for {signer}")))
-    }
-}
-
-/// Write a coldkey, encrypted with a new password unless `--no-password`.
-fn write_coldkey(
-    wallet: &Wallet,
-    key: &Keypair,
-    mnemonic: &Mnemonic,
-    password: &PasswordArgs,
-    write: &WriteArgs,
-) -> anyhow::Result<()> {
-    let pw = new_password(password)?;
-    let pw = pw.as_deref().map(String::as_str);
-    wallet.write_coldkey(key, Some(mnemonic), pw, write.overwrite)?;
-    Ok(())
 }
 
 /// The password for a key being written, or `None` for `--no-password`.
@@ -529,9 +633,20 @@ fn new_password(args: &PasswordArgs) -> anyhow::Result<Option<Zeroizing<String>>
     if args.no_password {
         return Ok(None);
     }
-    if let Some(pw) = password_from_file_or_env(args)? {
-        return Ok(Some(pw));
+    let password = match password_from_file_or_env(args)? {
+        Some(password) => password,
+        None => prompt_new_password()?,
+    };
+    // Wherever it came from: a key encrypted with "" only looks protected.
+    if password.is_empty() {
+        return Err(user_error(
+            "empty password; use --no-password to store the key unencrypted",
+        ));
     }
+    Ok(Some(password))
+}
+
+fn prompt_new_password() -> anyhow::Result<Zeroizing<String>> {
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Err(user_error(format!(
             "a password is needed to encrypt the coldkey: pass --no-password, --password-file, or set {PASSWORD_ENV}"
@@ -544,12 +659,7 @@ fn new_password(args: &PasswordArgs) -> anyhow::Result<Option<Zeroizing<String>>
     if first != second {
         return Err(user_error("the two passwords differ"));
     }
-    if first.is_empty() {
-        return Err(user_error(
-            "empty password; use --no-password to store the key unencrypted",
-        ));
-    }
-    Ok(Some(first))
+    Ok(first)
 }
 
 /// The password of an existing encrypted key.
@@ -569,12 +679,7 @@ fn existing_password(args: &PasswordArgs, what: &str) -> anyhow::Result<Zeroizin
 
 fn password_from_file_or_env(args: &PasswordArgs) -> anyhow::Result<Option<Zeroizing<String>>> {
     if let Some(path) = &args.password_file {
-        let text = Zeroizing::new(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("reading password file {}", path.display()))?,
-        );
-        let line = text.lines().next().unwrap_or_default();
-        return Ok(Some(Zeroizing::new(line.to_owned())));
+        return secret_input::first_line(Source::File(path), "--password-file").map(Some);
     }
     Ok(std::env::var(PASSWORD_ENV).ok().map(Zeroizing::new))
 }

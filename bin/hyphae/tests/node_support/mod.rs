@@ -204,3 +204,54 @@ fn decode_chunked(body: &str) -> String {
     }
     out
 }
+
+/// A spawned `hyphae` process, killed on drop.
+pub struct Spawned(pub Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Spawns `cmd` (which must print JSON) and returns it with its first stdout line, read within
+/// 60 s: a `ready` line, or the error document of a start that failed.
+pub fn first_json_line(cmd: &mut Command) -> (Spawned, Value) {
+    let child = cmd
+        .env("HYPHAE_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn hyphae");
+    let mut spawned = Spawned(child);
+    let stdout = spawned.0.stdout.take().expect("stdout is piped");
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let _ = sender.send(lines.next().and_then(Result::ok));
+        // Keep draining so the child never blocks on a full pipe.
+        for _ in lines {}
+    });
+    let line = receiver
+        .recv_timeout(Duration::from_secs(60))
+        .expect("no stdout line within 60 s")
+        .expect("stdout closed without a line");
+    let value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    (spawned, value)
+}
+
+/// The first of `count` consecutive free loopback ports (bound, then released).
+pub fn free_port_run(count: u16) -> u16 {
+    let start = 20_000 + (std::process::id() % 20_000) as u16;
+    for base in (start..60_000).step_by(usize::from(count) + 3) {
+        let bound: Vec<_> = (0..count)
+            .map_while(|offset| std::net::TcpListener::bind(("127.0.0.1", base + offset)).ok())
+            .collect();
+        if bound.len() == usize::from(count) {
+            return base;
+        }
+    }
+    panic!("no {count} consecutive free ports");
+}

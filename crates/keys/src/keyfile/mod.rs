@@ -162,10 +162,26 @@ pub fn exists(path: &Path) -> Result<bool, KeyError> {
 /// place, so readers see the old file or the new one, never a mix. Without `overwrite`, an
 /// existing `path` is [`KeyError::AlreadyExists`] and is left untouched.
 pub fn write(path: &Path, contents: &[u8], overwrite: bool) -> Result<(), KeyError> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    stage(path, contents, overwrite)?.publish()
+}
+
+/// A keyfile's bytes, synced to a hidden temporary file beside `path` but not yet at `path`.
+///
+/// [`StagedFile::publish`] moves it into place; dropping it instead removes the temporary
+/// file. Staging first lets a caller do everything that can fail (encryption, disk space, a
+/// key that cannot be shown to its owner) before any file a user sees changes.
+#[derive(Debug)]
+pub struct StagedFile {
+    temp: PathBuf,
+    path: PathBuf,
+    overwrite: bool,
+    published: bool,
+}
+
+/// Writes `contents` to a synced temporary file (mode 0600) beside `path`, creating parent
+/// directories (0700). Without `overwrite`, an existing `path` is [`KeyError::AlreadyExists`].
+pub fn stage(path: &Path, contents: &[u8], overwrite: bool) -> Result<StagedFile, KeyError> {
+    let dir = parent_dir(path);
     let file_name = path.file_name().ok_or_else(|| {
         KeyError::io(
             path,
@@ -181,7 +197,6 @@ pub fn write(path: &Path, contents: &[u8], overwrite: bool) -> Result<(), KeyErr
             path: path.to_path_buf(),
         });
     }
-
     let mut suffix = [0u8; 8];
     OsRng
         .try_fill_bytes(&mut suffix)
@@ -189,16 +204,46 @@ pub fn write(path: &Path, contents: &[u8], overwrite: bool) -> Result<(), KeyErr
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(file_name);
     temp_name.push(format!(".tmp-{}", hex::encode(suffix)));
-    let temp_path = dir.join(temp_name);
+    let staged = StagedFile {
+        temp: dir.join(temp_name),
+        path: path.to_path_buf(),
+        overwrite,
+        published: false,
+    };
+    // On failure `staged` is dropped, which removes the partial temporary file.
+    write_synced(&staged.temp, contents)?;
+    Ok(staged)
+}
 
-    let result =
-        write_synced(&temp_path, contents).and_then(|()| publish(&temp_path, path, overwrite));
-    if result.is_err() {
-        // Best effort: the temporary file holds secrets and must not linger.
-        let _ = fs::remove_file(&temp_path);
+impl StagedFile {
+    /// Where the file will be published.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    result?;
-    sync_dir(dir)
+
+    /// Moves the staged file to its path. Without `overwrite`, a file that appeared there since
+    /// staging is [`KeyError::AlreadyExists`] and is left as it is.
+    pub fn publish(mut self) -> Result<(), KeyError> {
+        publish(&self.temp, &self.path, self.overwrite)?;
+        self.published = true;
+        sync_dir(parent_dir(&self.path))
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if !self.published {
+            // Best effort: the temporary file holds secrets and must not linger.
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 fn write_synced(temp_path: &Path, contents: &[u8]) -> Result<(), KeyError> {
@@ -223,7 +268,10 @@ fn publish(temp_path: &Path, path: &Path, overwrite: bool) -> Result<(), KeyErro
     if !overwrite {
         match fs::hard_link(temp_path, path) {
             Ok(()) => {
-                return fs::remove_file(temp_path).map_err(|err| KeyError::io(temp_path, err))
+                // The key is in place, so this is success either way; a leftover link is a
+                // 0600 copy of the same bytes in the same directory.
+                let _ = fs::remove_file(temp_path);
+                return Ok(());
             }
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
                 return Err(KeyError::AlreadyExists {
