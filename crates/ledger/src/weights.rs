@@ -6,7 +6,12 @@
 //! limit and for the epoch's activity and outdated-weight masks, so `LastUpdate` is set at commit
 //! time and a reveal leaves it alone.
 
-use crate::{codec::blake2_256, event::Event, state::State, Ctx};
+use crate::{
+    codec::{blake2_256, AccountCodec},
+    event::Event,
+    state::State,
+    Ctx,
+};
 use hyphae_primitives::{AccountId, Hash, NetUid, TxError, Uid};
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
@@ -23,6 +28,10 @@ pub struct WeightCommit {
     pub commit_epoch: u64,
     /// Block when committed.
     pub commit_block: u64,
+    /// The hotkey that committed, whose key is in the hash: after `swap_hotkey` moves a
+    /// commit, the new hotkey reveals it against the old one's hash.
+    #[codec(encoded_as = "AccountCodec")]
+    pub committer: AccountId,
 }
 
 /// The arguments of `set_weights` and of a reveal.
@@ -210,6 +219,7 @@ pub(crate) fn commit_weights(
         hash: hash.0,
         commit_epoch: epoch,
         commit_block: ctx.block.0,
+        committer: *hotkey,
     });
     state.commits.insert((netuid, *hotkey), queue);
     if let Some(neuron) = state.neurons.get_mut(&(netuid, uid)) {
@@ -240,19 +250,18 @@ pub(crate) fn reveal_weights(
         return Err(TxError::CommitRevealDisabled);
     }
     let (epoch, period) = (subnet.epoch_index, subnet.params.reveal_period_epochs);
-    let hash = commit_hash(hotkey, netuid, args, salt);
     let queue = state
         .commits
         .get(&(netuid, *hotkey))
         .ok_or(TxError::NoWeightsCommitFound)?;
-    let position = queue
-        .iter()
-        .position(|commit| commit.hash == hash.0)
-        .ok_or(TxError::NoWeightsCommitFound)?;
+    // Each commit is checked against its own committer's hash: a commit moved by
+    // `swap_hotkey` still carries the old hotkey's.
     let commit = queue
-        .get(position)
+        .iter()
+        .find(|commit| commit.hash == commit_hash(&commit.committer, netuid, args, salt).0)
         .copied()
         .ok_or(TxError::NoWeightsCommitFound)?;
+    let hash = Hash(commit.hash);
     if epoch < commit.commit_epoch.saturating_add(period) {
         return Err(TxError::RevealTooEarly);
     }

@@ -207,6 +207,46 @@ fn commit_reveal_flow() {
 }
 
 #[test]
+fn a_commit_moved_by_swap_hotkey_is_revealed_by_the_new_hotkey() {
+    let mut chain = with_validator();
+    chain.sudo(SubnetHyperparameter::CommitRevealWeightsEnabled(true));
+    let (old, new) = (id("//Bob//hot"), id("//Bob//new"));
+    let weights = args(&[1, 2], &[3, 4]);
+    let salt = vec![5u16, 6];
+    chain.ok(
+        &key("//Bob//hot"),
+        Call::CommitWeights {
+            netuid: NETUID,
+            hash: commit_hash(&old, NETUID, &weights, &salt),
+        },
+    );
+    chain.ok(&key("//Bob"), Call::SwapHotkey { old, new });
+    chain.ok(
+        &key("//Alice"),
+        Call::Transfer {
+            dest: new,
+            amount: tao(1),
+        },
+    );
+    let epoch = chain.state.subnet(NETUID).unwrap().epoch_index;
+    while chain.state.subnet(NETUID).unwrap().epoch_index == epoch {
+        chain.advance(1);
+    }
+    chain.ok(
+        &key("//Bob//new"),
+        Call::RevealWeights {
+            netuid: NETUID,
+            weights,
+            salt,
+        },
+    );
+    assert_eq!(
+        chain.state.neuron(NETUID, Uid(0)).unwrap().weights,
+        vec![(1, 49151), (2, 65535)]
+    );
+}
+
+#[test]
 fn unrevealed_commits_are_capped() {
     let mut chain = with_validator();
     chain.sudo(SubnetHyperparameter::CommitRevealWeightsEnabled(true));
