@@ -161,61 +161,21 @@ pub fn parse_public(text: &str) -> Result<PublicKey, KeyError> {
     PublicKey::decode(bytes).map_err(|error| KeyError::PublicKey(error.to_string()))
 }
 
-/// Writes `bytes` to a synced temporary file (mode 0600) beside `path`, then moves it into
-/// place: a crash leaves the old file or the new one, never half a key. Without `replace` the
-/// move is a hard link, which fails rather than replace a file that exists.
+/// Writes `bytes` the way wallet keyfiles are written (`hyphae_keys::keyfile::write`): a synced
+/// temporary file (mode 0600) beside `path`, moved into place, so a crash leaves the old file
+/// or the new one, never half a key; without `replace` an existing file is left untouched.
 fn atomic_write(path: &Path, bytes: &[u8], replace: bool) -> Result<(), KeyError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| KeyError::Io { path, source }
-    };
-    let exists = || KeyError::AlreadyExists {
-        path: path.to_path_buf(),
-    };
-    if !replace && std::fs::symlink_metadata(path).is_ok() {
-        return Err(exists());
-    }
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = dir.join(format!(".{name}.tmp-{:016x}", rand_core::OsRng.next_u64()));
-    let result = write_synced(&temp, bytes)
-        .map_err(io(&temp))
-        .and_then(|()| {
-            if replace {
-                std::fs::rename(&temp, path).map_err(io(path))
-            } else {
-                std::fs::hard_link(&temp, path).map_err(|error| match error.kind() {
-                    std::io::ErrorKind::AlreadyExists => exists(),
-                    _ => KeyError::Io {
-                        path: path.to_path_buf(),
-                        source: error,
-                    },
-                })
-            }
-        });
-    // The temporary name must not linger either way (after a link it is a second name).
-    let _ = std::fs::remove_file(&temp);
-    result?;
-    std::fs::File::open(dir)
-        .and_then(|handle| handle.sync_all())
-        .map_err(io(dir))
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut handle = options.open(path)?;
-    handle.write_all(bytes)?;
-    handle.sync_all()
+    hyphae_keys::keyfile::write(path, bytes, replace).map_err(|error| match error {
+        hyphae_keys::KeyError::AlreadyExists { path } => KeyError::AlreadyExists { path },
+        hyphae_keys::KeyError::Io { path, error } => KeyError::Io {
+            path,
+            source: error,
+        },
+        other => KeyError::Format {
+            path: path.to_path_buf(),
+            reason: other.to_string(),
+        },
+    })
 }
 
 #[cfg(test)]
