@@ -1,11 +1,13 @@
 //! The axon: an HTTP server (axum) that serves synapses, wire-compatible with a Python
 //! `bt.Axon` (bittensor 10.5.0).
 //!
-//! Per request, in Python's order: route check (404) → headers (500 if a required
+//! Per request: route check (404) → headers (431 oversized, 500 if a required
 //! `bt_header_input_obj_*` placeholder is missing) → **blacklist** (403) → **verify** (401) →
-//! **priority** → body (422 not JSON, 500 wrong types or body-hash mismatch) → **forward**
-//! (500 on error). Status codes, status messages and the lower-case `bt_header_*` response
-//! headers are Python's.
+//! [rate limit (429)] → nonce recorded → body (408 late, 413 too large, 422 not JSON, 500 wrong
+//! types or body-hash mismatch) → **priority** and admission (503 queue full, 408 waited too
+//! long) → **forward** (500 on error). Python takes the priority before the body; here the body
+//! comes first, on purpose, so that a slow upload never holds a processing slot. Status codes,
+//! status messages and the lower-case `bt_header_*` response headers are Python's.
 //!
 //! # Stricter than Python
 //!
@@ -74,7 +76,8 @@ use crate::synapse::{
 };
 
 /// The longest accepted `bt_header_dendrite_uuid`, bytes. Python sends a uuid4 (36 characters);
-/// the uuid is part of the nonce memory's key, so it must not be caller-sized.
+/// the cap keeps the `hotkey:uuid` key built for every request small (nonce memory itself
+/// stores a fixed-size hash of it).
 pub const UUID_MAX_BYTES: usize = 64;
 
 /// Axon settings.
@@ -97,7 +100,8 @@ pub struct AxonConfig {
     /// Serve Prometheus metrics at `GET /metrics` (otherwise use [`AxonHandle::metrics_text`]).
     pub metrics_route: bool,
     /// Open connections at most. A newcomer at the cap closes the connection idle the longest;
-    /// when every connection is busy it waits in the listen backlog.
+    /// when every connection is busy it is held until one goes idle, and later arrivals wait
+    /// in the listen backlog.
     pub connections_max: usize,
     /// Time a connection has to send a request's headers, and the longest it may stay idle
     /// between requests (keep-alive); 10 s by default. Must be above zero.
@@ -967,8 +971,9 @@ async fn handle<S: Synapse>(
     }
 }
 
-/// Python's order after the headers: blacklist (403) → verify (401) → [rate limit (429)] →
-/// body → priority/admission → forward.
+/// After the headers: blacklist (403) → verify (401) → [rate limit (429)] → body →
+/// priority/admission → forward. Python takes the priority before the body (see the module
+/// docs for why this order differs).
 async fn serve_request<S: Synapse>(
     shared: &Shared,
     route: &RouteState<S>,

@@ -1,16 +1,25 @@
 //! The mempool: signed transactions waiting for a block.
 //!
 //! Rules, in the order [`Mempool::insert`] applies them:
-//! 1. **At the door**, a transaction must verify (signature over this chain's genesis hash),
-//!    carry exactly the next nonce of its signer (the chain's nonce plus the signer's pending
-//!    count), or the nonce of a pending one it replaces, and its signer must hold the fee plus
-//!    tip. Anything else is refused with the ledger's [`TxError`] (`BadSignature`,
-//!    `NonceStale`, `NonceFuture`, `CannotPayFee`): a gap is never queued, so every account's
-//!    pending nonces are contiguous from the chain's nonce.
+//! 1. **At the door**, a transaction must verify (signature over this chain's genesis hash)
+//!    and carry exactly the next nonce of its signer (the chain's nonce plus the signer's
+//!    pending count), or the nonce of a pending one it replaces. Its signer must be able to
+//!    pay for it *after* everything it already has pending: fee and tip (else `CannotPayFee`)
+//!    and the TAO the call moves out, a transfer's or a stake's amount, where `transfer_all`
+//!    takes whatever is left (else `InsufficientBalance`). Refusals are the ledger's
+//!    [`TxError`]s (`BadSignature`, `NonceStale`, `NonceFuture`, `CannotPayFee`,
+//!    `InsufficientBalance`). A gap is never queued, so every account's pending nonces are
+//!    contiguous from the chain's nonce, and one fee's worth of balance cannot queue a
+//!    thousand transactions bound to fail.
 //! 2. **Replacement:** a transaction with the nonce of a pending one replaces it if it tips
 //!    more. A `set_weights` replaces a pending `set_weights` of the same hotkey and netuid at
-//!    the same nonce whatever the tip: newer weights supersede older ones.
-//! 3. **Bounds:** at most `capacity` transactions in all and `per_account` per signer.
+//!    the same nonce whatever the tip: newer weights supersede older ones. A signer may
+//!    replace at most `replacements_per_account` transactions between two blocks, so every
+//!    replaced transaction's `dropped` report survives until the block.
+//! 3. **Bounds:** at most `capacity` transactions in all and `per_account` per signer. A full
+//!    pool makes room for a transaction that tips more than the cheapest pending tail (the
+//!    last transaction of the account whose last tip is lowest), which is dropped as
+//!    `Evicted`; otherwise the newcomer is refused.
 //!
 //! [`Mempool::ready`] picks a block's candidates: each account's transactions in nonce order,
 //! accounts interleaved by tip (highest first, then arrival).

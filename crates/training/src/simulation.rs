@@ -194,8 +194,8 @@ impl Simulation {
     }
 
     /// Validators fetch updates through `source` (e.g. a dendrite) instead of reading the
-    /// in-process map; miners publish each committed update to it (and still to
-    /// [`Simulation::served`], where copiers look).
+    /// in-process map. Each round's updates are published to it once the round's commitments
+    /// are final (they are in [`Simulation::served`], where copiers look, from the start).
     pub fn fetch_through(&mut self, source: Box<dyn UpdateSource>) {
         self.source = Some(source);
     }
@@ -256,7 +256,8 @@ impl Simulation {
         Ok(report)
     }
 
-    /// Miners produce, commit and serve; returns the largest encoded update.
+    /// Miners produce and commit, and their updates go into [`Simulation::served`] (the network
+    /// gets them later, in `publish_committed`); returns the largest encoded update.
     fn miners_commit(&mut self, round: u64) -> Result<usize, TrainingError> {
         let input = RoundInput {
             round,
