@@ -15,13 +15,9 @@ use hyphae_rpc::{
 };
 use parity_scale_codec::Encode;
 use serde_json::{json, Value};
-use zeroize::Zeroizing;
 
-use super::wallet::WalletSelect;
+use super::wallet::{existing_password, WalletSelect};
 use crate::output::{errln, outln, print_json, user_error, OutputFormat};
-use crate::secret_input::{self, Source};
-
-const PASSWORD_ENV: &str = "HYPHAE_WALLET_PASSWORD";
 
 /// Where the node is.
 #[derive(Debug, Args, Clone)]
@@ -111,23 +107,6 @@ pub fn rpc_error(error: ClientError) -> anyhow::Error {
     }
 }
 
-fn password(args: &SignerArgs, what: &str) -> anyhow::Result<Zeroizing<String>> {
-    if let Some(path) = &args.password_file {
-        return secret_input::first_line(Source::File(path), "--password-file");
-    }
-    if let Ok(value) = std::env::var(PASSWORD_ENV) {
-        return Ok(Zeroizing::new(value));
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(user_error(format!(
-            "the {what} is encrypted: pass --password-file or set {PASSWORD_ENV}"
-        )));
-    }
-    Ok(Zeroizing::new(rpassword::prompt_password(format!(
-        "Password for the {what}: "
-    ))?))
-}
-
 fn dev_uri(info: &SystemInfo, uri: &str) -> anyhow::Result<Keypair> {
     if !info.dev {
         return Err(user_error(format!(
@@ -151,7 +130,7 @@ impl SignerArgs {
         let wallet = open_wallet(&self.wallet)?;
         match wallet.coldkey(None) {
             Err(KeyError::PasswordRequired { .. }) => {
-                let pw = password(self, "coldkey")?;
+                let pw = existing_password(self.password_file.as_deref(), "coldkey")?;
                 Ok(wallet.coldkey(Some(pw.as_str()))?)
             }
             other => Ok(other?),
@@ -166,7 +145,7 @@ impl SignerArgs {
         let wallet = open_wallet(&self.wallet)?;
         match wallet.hotkey(&self.wallet.hotkey, None) {
             Err(KeyError::PasswordRequired { .. }) => {
-                let pw = password(self, "hotkey")?;
+                let pw = existing_password(self.password_file.as_deref(), "hotkey")?;
                 Ok(wallet.hotkey(&self.wallet.hotkey, Some(pw.as_str()))?)
             }
             other => Ok(other?),

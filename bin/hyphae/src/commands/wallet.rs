@@ -582,7 +582,7 @@ fn sign(
     // before anyone is asked for a password.
     let key = match load(None) {
         Err(KeyError::PasswordRequired { .. }) => {
-            let pw = existing_password(password, what)?;
+            let pw = existing_password(password.password_file.as_deref(), what)?;
             load(Some(pw.as_str()))?
         }
         other => other?,
@@ -633,7 +633,7 @@ fn new_password(args: &PasswordArgs) -> anyhow::Result<Option<Zeroizing<String>>
     if args.no_password {
         return Ok(None);
     }
-    let password = match password_from_file_or_env(args)? {
+    let password = match password_from_file_or_env(args.password_file.as_deref())? {
         Some(password) => password,
         None => prompt_new_password()?,
     };
@@ -662,9 +662,13 @@ fn prompt_new_password() -> anyhow::Result<Zeroizing<String>> {
     Ok(first)
 }
 
-/// The password of an existing encrypted key.
-fn existing_password(args: &PasswordArgs, what: &str) -> anyhow::Result<Zeroizing<String>> {
-    if let Some(pw) = password_from_file_or_env(args)? {
+/// The password of an existing encrypted key: from `--password-file`, else the environment,
+/// else a prompt on a terminal. `hyphae chain`'s signing commands use it too.
+pub(crate) fn existing_password(
+    password_file: Option<&Path>,
+    what: &str,
+) -> anyhow::Result<Zeroizing<String>> {
+    if let Some(pw) = password_from_file_or_env(password_file)? {
         return Ok(pw);
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
@@ -677,8 +681,10 @@ fn existing_password(args: &PasswordArgs, what: &str) -> anyhow::Result<Zeroizin
     ))?))
 }
 
-fn password_from_file_or_env(args: &PasswordArgs) -> anyhow::Result<Option<Zeroizing<String>>> {
-    if let Some(path) = &args.password_file {
+fn password_from_file_or_env(
+    password_file: Option<&Path>,
+) -> anyhow::Result<Option<Zeroizing<String>>> {
+    if let Some(path) = password_file {
         return secret_input::first_line(Source::File(path), "--password-file").map(Some);
     }
     Ok(std::env::var(PASSWORD_ENV).ok().map(Zeroizing::new))
