@@ -117,6 +117,47 @@ fn contracts_block_balance_transfer() {
         String::from_utf8_lossy(&poor.stderr)
     );
 
+    // A password-protected wallet signs with the password from --password-file.
+    let wallets = dir.path().join("wallets");
+    let password = dir.path().join("pw");
+    std::fs::write(&password, "s3cret-pass\n").unwrap();
+    let wallet_flags = [
+        "--wallet-path",
+        wallets.to_str().unwrap(),
+        "--name",
+        "w",
+        "--password-file",
+        password.to_str().unwrap(),
+    ];
+    let created = std::process::Command::new(node_support::bin())
+        .args(["wallet", "new-coldkey", "--output", "json"])
+        .args(wallet_flags)
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let coldkey = created["coldkey"].as_str().unwrap();
+    tx(
+        &node,
+        &[
+            "transfer", "--uri", "//Alice", "--dest", coldkey, "--amount", "3",
+        ],
+    );
+    let mut send = vec!["transfer", "--dest", BOB, "--amount", "1"];
+    send.extend(wallet_flags);
+    tx(&node, &send);
+    let mut wrong = send.clone();
+    let bad = dir.path().join("bad");
+    std::fs::write(&bad, "not-it\n").unwrap();
+    let at = wrong
+        .iter()
+        .position(|arg| *arg == "--password-file")
+        .unwrap();
+    wrong[at + 1] = bad.to_str().unwrap();
+    wrong.push("--yes");
+    let refused = node.cli_raw(&wrong);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+
     let metrics = ureq_get(&node.metrics);
     assert!(metrics.contains("hyphae_best_height"), "{metrics}");
     assert!(metrics.contains("hyphae_rpc_request_seconds"), "{metrics}");
