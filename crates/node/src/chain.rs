@@ -89,9 +89,9 @@ impl Shared {
         mempool: Mempool,
         notification_capacity: usize,
     ) -> Result<(Self, State), NodeError> {
-        let mut store = RedbStore::open(path)?;
+        let (mut store, stored) = RedbStore::open_with_state(path)?;
         let (genesis_state, genesis_header) = spec.build()?;
-        let state = match store.load_state()? {
+        let state = match stored {
             Some(state) => {
                 if state.head().genesis_hash != genesis_header.hash() {
                     return Err(NodeError::GenesisMismatch {

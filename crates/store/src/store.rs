@@ -71,6 +71,13 @@ pub struct RedbStore {
 impl RedbStore {
     /// Opens (or creates) the store at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_state(path).map(|(store, _)| store)
+    }
+
+    /// Opens (or creates) the store at `path` and returns its state (`None` when empty),
+    /// checked against the stored head block ([`Snapshot::check_head`]). The rows are read and
+    /// decoded once, for both the check and the caller.
+    pub fn open_with_state(path: impl AsRef<Path>) -> Result<(Self, Option<State>), StoreError> {
         let db = Database::create(path).map_err(redb_error)?;
         let setup = db.begin_write().map_err(redb_error)?;
         open_all(&setup)?;
@@ -81,14 +88,20 @@ impl RedbStore {
             head: None,
         };
         let snapshot = store.snapshot()?;
-        store.committed = snapshot
-            .rows()?
-            .into_iter()
-            .map(|(k, v)| (k, blake2_256(&v)))
+        let rows = snapshot.rows()?;
+        store.committed = rows
+            .iter()
+            .map(|(k, v)| (k.clone(), blake2_256(v)))
             .collect();
         store.head = snapshot.head_number()?;
-        snapshot.check_head()?;
-        Ok(store)
+        let state = if rows.is_empty() {
+            None
+        } else {
+            let state = State::from_rows(rows)?;
+            snapshot.check_head(&state)?;
+            Some(state)
+        };
+        Ok((store, state))
     }
 
     /// A consistent read view of the last committed block.
@@ -252,13 +265,10 @@ impl Snapshot {
         Ok(rows)
     }
 
-    /// Checks that the stored state is the one the stored head block commits to (its hash
-    /// and its state root), so that damaged or foreign rows fail at open with a typed error
-    /// instead of loading as a different state.
-    pub fn check_head(&self) -> Result<(), StoreError> {
-        let Some(state) = self.state()? else {
-            return Ok(());
-        };
+    /// Checks that `state`, loaded from this snapshot's rows, is the state the stored head
+    /// block commits to (its hash and its state root), so that damaged or foreign rows fail
+    /// at open with a typed error instead of loading as a different state.
+    pub fn check_head(&self, state: &State) -> Result<(), StoreError> {
         let number = state.head().number;
         let header = self
             .block_by_number(number)?

@@ -89,7 +89,8 @@ fn persists_state_blocks_and_receipts_across_reopen() {
         let mut store = RedbStore::open(&path).unwrap();
         replay(&mut store, &genesis, &blocks)
     };
-    let store = RedbStore::open(&path).unwrap();
+    let (store, opened) = RedbStore::open_with_state(&path).unwrap();
+    assert_eq!(opened, Some(state.clone()));
     assert_eq!(store.load_state().unwrap(), Some(state.clone()));
     assert_eq!(store.head_number(), Some(BlockNumber(blocks.len() as u64)));
     let third = &blocks[2];
