@@ -16,7 +16,6 @@ use node_support::{bin, post_raw, BOB};
 use serde_json::{json, Value};
 use std::{
     io::{BufRead, BufReader},
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::mpsc,
@@ -106,20 +105,6 @@ fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Four consecutive free loopback ports.
-fn free_port_run() -> u16 {
-    let start = 20_000 + (std::process::id() % 20_000) as u16;
-    for base in (start..60_000).step_by(7) {
-        let bound: Vec<_> = (0..4)
-            .map_while(|offset| TcpListener::bind(("127.0.0.1", base + offset)).ok())
-            .collect();
-        if bound.len() == 4 {
-            return base;
-        }
-    }
-    panic!("no 4 consecutive free ports");
-}
-
 fn node_args(spec: &Path, dir: &Path, index: usize) -> Vec<String> {
     let path = |p: PathBuf| p.display().to_string();
     vec![
@@ -158,7 +143,7 @@ fn assert_agree(nodes: &[&Validator], height: u64) {
 #[test]
 fn four_validators_finalize_gossip_survive_a_crash_and_catch_up() {
     let dir = tempfile::tempdir().unwrap();
-    let base_port = free_port_run();
+    let base_port = node_support::free_port_run(4);
     let spec = Command::new(bin())
         .args([
             "chain",
