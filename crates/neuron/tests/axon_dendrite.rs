@@ -992,6 +992,56 @@ async fn a_stalled_body_upload_holds_no_slot() {
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
 }
 
+#[tokio::test]
+async fn body_memory_is_bounded_across_requests() {
+    let body_len = {
+        // the body's size decides the budget, so measure it first
+        let probe = start().await;
+        let p = dendrite("//Bob").prepare(&target(&probe), math(1, 2), T);
+        p.body.len()
+    };
+    let axon = start_with(AxonConfig {
+        body_limit_bytes: body_len,
+        body_memory_max_bytes: body_len,
+        body_read_timeout: Duration::from_secs(10),
+        ..config()
+    })
+    .await;
+    let t = target(&axon);
+    // A holds all but one byte of the budget: its headers, then its body less one byte
+    let a = dendrite("//Bob").prepare(&t, math(1, 2), T);
+    assert_eq!(a.body.len(), body_len);
+    let mut stalled = TcpStream::connect(axon.local_addr()).await.unwrap();
+    stalled
+        .write_all(&raw_request(&a, "/DummyMath", body_len - 1))
+        .await
+        .unwrap();
+    // B, with a 1 s timeout, cannot get memory for its body while A holds it
+    let b = dendrite("//Charlie").prepare(&t, math(1, 2), 1.0);
+    let mut waiting = TcpStream::connect(axon.local_addr()).await.unwrap();
+    waiting
+        .write_all(&raw_request(&b, "/DummyMath", b.body.len()))
+        .await
+        .unwrap();
+    let mut response = vec![0u8; 2048];
+    let n = tokio::time::timeout(Duration::from_secs(5), waiting.read(&mut response))
+        .await
+        .expect("no answer while the budget was held")
+        .unwrap();
+    let text = String::from_utf8_lossy(&response[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("Request body not received"), "{text}");
+    // Once A goes away its memory comes back
+    drop(stalled);
+    let r = tokio::time::timeout(
+        Duration::from_secs(5),
+        dendrite("//Dave").call(&t, math(2, 3), T),
+    )
+    .await
+    .expect("call stalled after the budget came back");
+    assert!(r.is_success(), "{r:?}");
+}
+
 /// A fake axon answering `status` with a body of endless zeros (announced as `length`, or
 /// delimited by the connection's close).
 async fn endless_axon(status: &'static str, length: Option<u64>) -> AxonInfo {
