@@ -220,6 +220,41 @@ async fn sync_registered(
     Ok((metagraph, task, uid))
 }
 
+/// Whether `ip` is an address on the public internet: not loopback, private, shared (CGNAT),
+/// link-local, unspecified, broadcast, documentation or multicast, nor an IPv6 unique-local
+/// or link-local one (an IPv4-mapped IPv6 address is judged as its IPv4 address). Text that
+/// is not an IP address is not public.
+pub fn is_public_address(ip: &str) -> bool {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => is_public_v4(v4),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => {
+                let first = v6.segments().first().copied().unwrap_or_default();
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || first & 0xfe00 == 0xfc00
+                    || first & 0xffc0 == 0xfe80)
+            }
+        },
+        Err(_) => false,
+    }
+}
+
+fn is_public_v4(ip: std::net::Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    let shared = a == 100 && b & 0xc0 == 64;
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || shared)
+}
+
 /// Signs `call` with the hotkey and waits until it is final and succeeded.
 async fn submit(neuron: &NeuronConfig, name: &'static str, call: Call) -> Result<(), RuntimeError> {
     let rpc = |what| move |source| RuntimeError::Rpc { what, source };
@@ -356,6 +391,17 @@ pub async fn run_validator(
     let (metagraph, mut sync, uid) =
         sync_registered(neuron, SyncOptions::default(), stop.clone()).await?;
     let dendrite = Dendrite::new(neuron.hotkey.clone(), config.dendrite.clone())?;
+    // Outside dev chains, an axon a miner says is at a loopback, private or link-local address
+    // is not queried: the validator would be sending signed requests into its own network.
+    let private_ok = neuron
+        .client
+        .info()
+        .await
+        .map_err(|source| RuntimeError::Rpc {
+            what: "system_info",
+            source,
+        })?
+        .dev;
     let mut rounds = tokio::time::interval(config.round_interval);
     rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut pending: Option<PendingCommit> = None;
@@ -374,7 +420,8 @@ pub async fn run_validator(
         }
         // A round in progress (queries, a transaction being followed) is abandoned on stop.
         let round = async {
-            let weights = query_round(&config, &dendrite, &validator, &snapshot, uid).await;
+            let weights =
+                query_round(&config, &dendrite, &validator, &snapshot, uid, private_ok).await;
             set_weights(neuron, weights, &mut pending).await
         };
         tokio::select! {
@@ -396,11 +443,13 @@ async fn query_round<V: Validator>(
     validator: &V,
     snapshot: &Snapshot,
     own_uid: u16,
+    private_ok: bool,
 ) -> Vec<(u16, u16)> {
     let targets: Vec<_> = snapshot
         .serving()
         .into_iter()
         .filter(|(uid, _)| *uid != own_uid)
+        .filter(|(_, target)| private_ok || is_public_address(&target.ip))
         .collect();
     if targets.is_empty() {
         debug!(block = snapshot.block(), "no serving axons to query");
@@ -545,6 +594,39 @@ async fn set_weights(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for public in [
+            "8.8.8.8",
+            "100.128.0.1",
+            "2001:4860::8888",
+            "::ffff:8.8.4.4",
+        ] {
+            assert!(is_public_address(public), "{public}");
+        }
+        for private in [
+            "127.0.0.2",
+            "10.0.0.5",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "192.0.2.1",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:10.0.0.1",
+            "not an address",
+        ] {
+            assert!(!is_public_address(private), "{private}");
+        }
+    }
 
     #[test]
     fn on_chain_axon_comparison() {
