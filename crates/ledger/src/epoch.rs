@@ -115,8 +115,10 @@ pub struct EpochRecord {
     pub stake_threshold: u64,
     /// Per uid, index = uid.
     pub uids: Vec<UidEpoch>,
-    /// Set when Yuma rejected the input; then all of E was recycled.
-    pub error: Option<String>,
+    /// Set when Yuma rejected the input, to its [`hyphae_yuma::YumaError::code`] (a number, so
+    /// that rewording an error message never changes a state root); then all of E was
+    /// recycled.
+    pub error: Option<u16>,
     /// Root alpha paid to root stakers (the rest of the pending root alpha was recycled).
     #[codec(encoded_as = "RaoCodec")]
     pub root_dividends: Rao,
@@ -279,7 +281,7 @@ fn run_epoch(state: &mut State, netuid: NetUid, block: BlockNumber) -> Option<Ev
             paid
         }
         Err(error) => {
-            record.error = Some(error.to_string());
+            record.error = Some(error.code());
             0
         }
     };

@@ -119,3 +119,41 @@ pub enum YumaError {
         expected: usize,
     },
 }
+
+impl YumaError {
+    /// A number per variant that never changes meaning: what consensus state records of a
+    /// refused epoch, so that rewording a message never changes a state root.
+    pub const fn code(&self) -> u16 {
+        match self {
+            Self::TooManyNeurons { .. } => 1,
+            Self::UidOutOfRange { .. } => 2,
+            Self::DuplicateUid { .. } => 3,
+            Self::OwnerUidOutOfRange { .. } => 4,
+            Self::ParamOutOfRange { .. } => 5,
+            Self::StakeOverflow => 6,
+            Self::ScenarioUidOutOfRange { .. } => 7,
+            Self::TooManyEpochs { .. } => 8,
+            Self::ScenarioLengthMismatch { .. } => 9,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable() {
+        assert_eq!(YumaError::TooManyNeurons { n: 1, max: 0 }.code(), 1);
+        assert_eq!(YumaError::StakeOverflow.code(), 6);
+        assert_eq!(
+            YumaError::ScenarioLengthMismatch {
+                field: "x",
+                len: 0,
+                expected: 1
+            }
+            .code(),
+            9
+        );
+    }
+}
