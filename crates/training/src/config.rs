@@ -281,6 +281,16 @@ impl SimulationConfig {
         self.compression().map(|_| ())
     }
 
+    /// Stake per uid, in rao: each validator's, then 0 for every miner.
+    #[must_use]
+    pub fn stakes_rao(&self) -> Vec<u64> {
+        self.validators
+            .iter()
+            .map(|v| v.stake_rao)
+            .chain(self.miners.iter().map(|_| 0))
+            .collect()
+    }
+
     /// Uids of the validators, then the miners: `(uid, role)` in uid order.
     pub fn uid_roles(&self) -> Result<Vec<(u16, Role)>, TrainingError> {
         self.validators

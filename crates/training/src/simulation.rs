@@ -159,13 +159,11 @@ impl Simulation {
         )?;
         let validators = build_validators(&config, &uid_roles, split.validator_sets);
         let baseline = build_baseline(&config, &spec, &theta, &miners)?;
-        let stakes: Vec<u64> = config
-            .validators
-            .iter()
-            .map(|v| v.stake_rao)
-            .chain(config.miners.iter().map(|_| 0))
-            .collect();
-        let chain = Box::new(InProcessChain::new(&stakes, config.emission_rao, 1));
+        let chain = Box::new(InProcessChain::new(
+            &config.stakes_rao(),
+            config.emission_rao,
+            1,
+        ));
         let source = if config.networked {
             Some(start_network(&uid_roles)?)
         } else {

@@ -106,16 +106,10 @@ fn updates_reach_the_network_only_after_their_commitments_are_final() -> anyhow:
         n_epochs: 2,
         ..SimulationConfig::default()
     };
-    let stakes: Vec<u64> = config
-        .validators
-        .iter()
-        .map(|v| v.stake_rao)
-        .chain(config.miners.iter().map(|_| 0))
-        .collect();
     let log = Log::default();
     let mut simulation = Simulation::new(config.clone())?;
     simulation.use_chain(Box::new(LoggedChain {
-        inner: InProcessChain::new(&stakes, config.emission_rao, 1),
+        inner: InProcessChain::new(&config.stakes_rao(), config.emission_rao, 1),
         log: Arc::clone(&log),
     }));
     simulation.fetch_through(Box::new(LoggedNetwork {
